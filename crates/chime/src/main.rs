@@ -1,1 +1,9 @@
-fn main() {}
+//! The `chime` binary: command line, configuration and wiring.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::run()
+}
