@@ -205,7 +205,7 @@ fn numeric(lo: u32, hi: u32) -> impl Strategy<Value = (String, u64)> {
     };
     prop_oneof![
         Just(("*".to_string(), span(lo, hi, 1))),
-        (1..=(hi - lo + 1) / 2).prop_map(move |n| (format!("*/{n}"), span(lo, hi, n))),
+        (1..=(hi - lo).div_ceil(2)).prop_map(move |n| (format!("*/{n}"), span(lo, hi, n))),
         (lo..=hi).prop_map(move |v| (v.to_string(), span(v, v, 1))),
         (lo..=hi, lo..=hi).prop_map(move |(a, b)| {
             let (a, b) = (a.min(b), a.max(b));

@@ -69,12 +69,11 @@ pub fn next_after(
         }
         let next = zone.segment_at(seg.end);
         let next_from = seg.end.saturating_add(next.offset);
-        if !spec.follows_elapsed_time && next.offset > seg.offset {
-            if found.is_some_and(|local| local < next_from) {
-                // A wall time inside the spring-forward gap: fire as the gap ends.
-                *cache = Some(next);
-                return Some(seg.end);
-            }
+        let spring_forward = next.offset > seg.offset;
+        if !spec.follows_elapsed_time && spring_forward && found.is_some_and(|local| local < next_from) {
+            // A wall time inside the spring-forward gap: fire as the gap ends.
+            *cache = Some(next);
+            return Some(seg.end);
         }
         if found.is_none() && next_from >= from {
             // Nothing later on the wall clock, and the clock does not turn back.
