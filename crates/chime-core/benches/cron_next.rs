@@ -26,8 +26,14 @@ const BATCH: usize = 1000;
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let samples = if quick { 11 } else { SAMPLES };
-    let base = "2026-01-15T10:17:23Z".parse::<Timestamp>().expect("instant").as_second();
-    println!("{:<26} {:<22} {:>12} {:>12}", "expression", "zone", "median ns", "p90 ns");
+    let base = "2026-01-15T10:17:23Z"
+        .parse::<Timestamp>()
+        .expect("instant")
+        .as_second();
+    println!(
+        "{:<26} {:<22} {:>12} {:>12}",
+        "expression", "zone", "median ns", "p90 ns"
+    );
     let mut medians = Vec::new();
     for (expr, tz) in CASES {
         let cron = Cron::parse(expr).expect("valid");
@@ -52,5 +58,8 @@ fn main() {
         println!("{expr:<26} {tz:<22} {median:>12.0} {p90:>12.0}");
     }
     medians.sort_by(f64::total_cmp);
-    println!("median over expressions: {:.0} ns per next fire", medians[medians.len() / 2]);
+    println!(
+        "median over expressions: {:.0} ns per next fire",
+        medians[medians.len() / 2]
+    );
 }

@@ -70,7 +70,10 @@ pub fn next_after(
         let next = zone.segment_at(seg.end);
         let next_from = seg.end.saturating_add(next.offset);
         let spring_forward = next.offset > seg.offset;
-        if !spec.follows_elapsed_time && spring_forward && found.is_some_and(|local| local < next_from) {
+        if !spec.follows_elapsed_time
+            && spring_forward
+            && found.is_some_and(|local| local < next_from)
+        {
             // A wall time inside the spring-forward gap: fire as the gap ends.
             *cache = Some(next);
             return Some(seg.end);
