@@ -316,7 +316,7 @@ fn zone_and_instant() -> impl Strategy<Value = (&'static str, Timestamp)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
     #[test]
     fn five_fields_fire_exactly_when_the_oracle_says(e in expr(false), (zone, t) in zone_and_instant()) {
@@ -326,7 +326,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
     fn six_fields_fire_exactly_when_the_oracle_says(e in expr(true), (zone, t) in zone_and_instant()) {
@@ -336,7 +336,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     /// Day rules over years: one fire-day check per day of a 3-year window,
     /// in UTC, so that sparse day patterns (`5#5`, `31W`) are exercised.
