@@ -4,28 +4,9 @@
 use chime_core::{Cron, Zone};
 use jiff::Timestamp;
 use serde_json::Value;
-use std::path::PathBuf;
 
-fn vector_dir() -> PathBuf {
-    match std::env::var_os("CHIME_CRON_VECTORS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/cron-vectors"),
-    }
-}
-
-fn lines(file: &str) -> Vec<Value> {
-    let path = vector_dir().join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (set CHIME_CRON_VECTORS)",
-            path.display()
-        )
-    });
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("vector line is JSON"))
-        .collect()
-}
+#[path = "support/vectors.rs"]
+mod vectors;
 
 fn format_utc(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -33,7 +14,7 @@ fn format_utc(t: Timestamp) -> String {
 
 #[test]
 fn reproduces_every_valid_vector() {
-    let vectors = lines("public.jsonl");
+    let vectors = vectors::load("public.jsonl");
     assert!(
         vectors.len() >= 2375,
         "expected the full vector file, got {}",
@@ -80,7 +61,7 @@ fn reproduces_every_valid_vector() {
 
 #[test]
 fn rejects_every_invalid_vector() {
-    let vectors = lines("public-invalid.jsonl");
+    let vectors = vectors::load("public-invalid.jsonl");
     assert!(vectors.len() >= 25);
     for v in &vectors {
         let expr = v["expr"].as_str().expect("expr");

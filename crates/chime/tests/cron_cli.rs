@@ -3,7 +3,9 @@
 //! line for every invalid one.
 
 use serde_json::Value;
-use std::path::PathBuf;
+
+#[path = "../../chime-core/tests/support/vectors.rs"]
+mod vectors;
 use std::process::{Command, Output};
 
 fn chime(args: &[&str]) -> Output {
@@ -13,28 +15,23 @@ fn chime(args: &[&str]) -> Output {
         .expect("run chime")
 }
 
-fn vectors(file: &str) -> Vec<Value> {
-    let dir = std::env::var_os("CHIME_CRON_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/cron-vectors")
-        });
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (set CHIME_CRON_VECTORS)",
-            path.display()
-        )
-    });
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect()
+/// Runs `chime cron next ... --json` and parses its output.
+fn next_json(args: &[&str]) -> Value {
+    let mut all = vec!["cron", "next"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let out = chime(&all);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
 #[test]
 fn cron_next_json_reproduces_every_vector() {
-    let all = vectors("public.jsonl");
+    let all = vectors::load("public.jsonl");
     assert!(all.len() >= 2375);
     // Two workers per core keep process start-up overlapped.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
@@ -92,7 +89,7 @@ fn cron_next_json_reproduces_every_vector() {
 
 #[test]
 fn invalid_expressions_exit_2_with_one_line_naming_the_problem() {
-    for v in vectors("public-invalid.jsonl") {
+    for v in vectors::load("public-invalid.jsonl") {
         let expr = v["expr"].as_str().expect("expr");
         let out = chime(&["cron", "next", expr, "--json"]);
         assert_eq!(out.status.code(), Some(2), "{expr:?}");
@@ -136,32 +133,24 @@ fn bad_zone_and_bad_instant_exit_2() {
 
 #[test]
 fn next_is_strictly_after_and_whole_seconds() {
-    let out = chime(&[
-        "cron",
-        "next",
+    let got = next_json(&[
         "*/10 * * * * *",
         "--after",
         "2026-01-15T10:17:20Z",
         "--count",
         "2",
-        "--json",
     ]);
-    let got: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(
         got,
         serde_json::json!(["2026-01-15T10:17:30Z", "2026-01-15T10:17:40Z"])
     );
-    let frac = chime(&[
-        "cron",
-        "next",
+    let got = next_json(&[
         "* * * * * *",
         "--after",
         "2026-01-15T10:17:20.5Z",
         "--count",
         "1",
-        "--json",
     ]);
-    let got: Value = serde_json::from_slice(&frac.stdout).expect("JSON");
     assert_eq!(got, serde_json::json!(["2026-01-15T10:17:21Z"]));
 }
 
@@ -230,17 +219,13 @@ fn explain_gives_sentence_fires_and_dst_warnings() {
 
 #[test]
 fn every_macro_counts_from_the_epoch() {
-    let out = chime(&[
-        "cron",
-        "next",
+    let got = next_json(&[
         "@every 90s",
         "--after",
         "2026-01-15T10:17:23Z",
         "--count",
         "2",
-        "--json",
     ]);
-    let got: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     // 1768472243 s since the epoch; the next multiples of 90 s.
     assert_eq!(
         got,
