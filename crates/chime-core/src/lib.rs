@@ -3,8 +3,12 @@
 //! * [`cron`]: cron expressions and their DST-aware fire times.
 //! * [`schedule`]: triggers (`cron`, `every`, `at`), bounds and jitter.
 //! * [`time`]: calendar arithmetic, zones and the [`time::Clock`] seam.
+//! * [`model`]: schedules, jobs, attempts and the occurrence ledger.
+//! * [`retry`]: backoff delays.
 
 pub mod cron;
+pub mod model;
+pub mod retry;
 pub mod schedule;
 pub mod time;
 
