@@ -1,0 +1,68 @@
+//! The storage seam (DESIGN §5): the only way the engine touches storage.
+//!
+//! Every backend implements [`Store`] and passes the conformance suite in
+//! `tests/conformance`, which is what "a backend is done" means. Operations
+//! are batch-first and atomic; time-sensitive ones read the store's clock
+//! unless the caller pins `now` (tests do, to drive time without sleeping).
+
+mod error;
+mod params;
+pub mod sqlite;
+
+pub use error::StoreError;
+pub use params::*;
+
+use async_trait::async_trait;
+use chime_core::model::{Attempt, Job, Occurrence, Schedule};
+use jiff::Timestamp;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The store's clock (DESIGN §2.6): lease expiry and due-ness are decided on it.
+    async fn now(&self) -> Result<Timestamp>;
+
+    async fn schedules_create(&self, p: ScheduleCreate) -> Result<Schedule>;
+    async fn schedules_get(&self, id: &str) -> Result<Option<Schedule>>;
+    async fn schedules_list(&self, p: ScheduleList) -> Result<Vec<Schedule>>;
+    /// Replaces the spec if `expected_version` matches (or is `None`).
+    async fn schedules_update(&self, p: ScheduleUpdate) -> Result<Schedule>;
+    async fn schedules_delete(&self, id: &str) -> Result<bool>;
+    /// Unpaused schedules in `buckets` whose next fire is at or before `until`.
+    async fn schedules_due(&self, p: SchedulesDue) -> Result<Vec<Schedule>>;
+
+    /// Applies fires atomically: for each, checks the bucket lease and the
+    /// schedule's expected next fire, records the occurrences (unique per
+    /// fire key), makes their jobs, and advances the schedule.
+    async fn fire(&self, p: FireBatch) -> Result<Vec<FireResult>>;
+
+    /// Takes or renews leases on `buckets` for `owner`; returns those held.
+    async fn buckets_acquire(&self, p: BucketsAcquire) -> Result<Vec<BucketLease>>;
+    async fn buckets_release(&self, owner: &str, buckets: &[u32]) -> Result<()>;
+    async fn buckets_list(&self) -> Result<Vec<BucketLease>>;
+
+    async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>>;
+    /// Up to `limit` due jobs by priority (highest first), then `run_at`.
+    async fn jobs_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>>;
+    /// Extends a lease; `LeaseLost` if the lease is stale or the job was cancelled.
+    async fn jobs_heartbeat(&self, p: JobsHeartbeat) -> Result<Timestamp>;
+    /// Records outcomes; each is applied only under its current lease.
+    async fn jobs_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>>;
+    /// Expired leases: the attempt counts; the job is retried or dead.
+    async fn jobs_rescue(&self, p: JobsRescue) -> Result<Vec<String>>;
+    async fn jobs_cancel(&self, id: &str) -> Result<Job>;
+    async fn jobs_retry(&self, id: &str) -> Result<Job>;
+    async fn jobs_delete(&self, id: &str) -> Result<bool>;
+    async fn jobs_get(&self, id: &str) -> Result<Option<Job>>;
+    async fn jobs_list(&self, p: JobsList) -> Result<Vec<Job>>;
+    async fn attempts_list(&self, job_id: &str) -> Result<Vec<Attempt>>;
+    async fn occurrences_list(&self, p: OccurrencesList) -> Result<Vec<Occurrence>>;
+
+    async fn queues_stats(&self) -> Result<Vec<QueueStats>>;
+    async fn queues_set_paused(&self, queue: &str, paused: bool) -> Result<()>;
+
+    /// Deletes finished jobs (with their attempts) and ledger entries older
+    /// than the given instants.
+    async fn retention_prune(&self, p: RetentionPrune) -> Result<PruneCounts>;
+}

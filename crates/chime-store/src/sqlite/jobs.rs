@@ -1,0 +1,434 @@
+//! Jobs: enqueue, claim under a lease, heartbeat, complete, rescue expired
+//! leases, and the operator's cancel, retry and delete.
+
+use super::rows::{self, ms, to_json, ts};
+use super::SqliteStore;
+use crate::params::*;
+use crate::{Result, StoreError};
+use chime_core::model::{Attempt, AttemptOutcome, Backoff, Job, JobState};
+use chime_core::retry::backoff_delay;
+use jiff::Timestamp;
+use sqlx::{Row, SqliteConnection};
+
+impl SqliteStore {
+    pub(super) async fn job_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
+        let now = self.clock.now();
+        let mut tx = self.writer.begin().await?;
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            if let Some(key) = &job.unique_key {
+                let existing: Option<String> =
+                    sqlx::query_scalar(include_str!("sql/job_find_unique.sql"))
+                        .bind(&job.namespace)
+                        .bind(key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some(id) = existing {
+                    out.push(Enqueued {
+                        id,
+                        duplicate: true,
+                    });
+                    continue;
+                }
+            }
+            insert_job(&mut tx, job, now).await?;
+            out.push(Enqueued {
+                id: job.id.clone(),
+                duplicate: false,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(super) async fn job_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
+        let now = self.now_or(p.now);
+        let expires = now.saturating_add(p.lease).unwrap_or(now);
+        let token = uuid::Uuid::now_v7().to_string();
+        let mut tx = self.writer.begin().await?;
+        let rows = sqlx::query(include_str!("sql/jobs_claim.sql"))
+            .bind(to_json(&p.queues)?)
+            .bind(ms(now))
+            .bind(i64::from(p.limit))
+            .bind(&p.worker)
+            .bind(&token)
+            .bind(ms(expires))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let job = rows::job(row)?;
+            sqlx::query(include_str!("sql/attempt_start.sql"))
+                .bind(&job.id)
+                .bind(i64::from(job.attempt))
+                .bind(&p.worker)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            claimed.push(ClaimedJob {
+                job,
+                lease_token: token.clone(),
+                lease_expires_at: expires,
+            });
+        }
+        tx.commit().await?;
+        // RETURNING does not follow the subquery's order.
+        claimed.sort_by(|a, b| {
+            b.job
+                .job
+                .priority
+                .cmp(&a.job.job.priority)
+                .then(a.job.run_at.cmp(&b.job.run_at))
+        });
+        Ok(claimed)
+    }
+
+    pub(super) async fn job_heartbeat(&self, p: JobsHeartbeat) -> Result<Timestamp> {
+        let now = self.now_or(p.now);
+        let expires = now.saturating_add(p.extend).unwrap_or(now);
+        let row: Option<i64> = sqlx::query_scalar(include_str!("sql/job_heartbeat.sql"))
+            .bind(&p.job_id)
+            .bind(&p.lease_token)
+            .bind(ms(expires))
+            .bind(ms(now))
+            .fetch_optional(&self.writer)
+            .await?;
+        row.map(ts).transpose()?.ok_or(StoreError::LeaseLost)
+    }
+
+    pub(super) async fn job_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
+        let now = self.now_or(p.now);
+        let mut tx = self.writer.begin().await?;
+        let mut results = Vec::with_capacity(p.completions.len());
+        for c in &p.completions {
+            let (state, run_at, finished_at) = match c.completion {
+                Completion::Succeeded => (JobState::Succeeded, None, Some(now)),
+                Completion::Retry { at } => (JobState::Pending, Some(at), None),
+                Completion::Dead => (JobState::Dead, None, Some(now)),
+            };
+            let attempt: Option<i64> = sqlx::query_scalar(include_str!("sql/job_finish.sql"))
+                .bind(&c.job_id)
+                .bind(&c.lease_token)
+                .bind(state.as_str())
+                .bind(run_at.map(ms))
+                .bind(finished_at.map(ms))
+                .bind(&c.error)
+                .bind(ms(now))
+                .fetch_optional(&mut *tx)
+                .await?;
+            match attempt {
+                None => results.push(Err(StoreError::LeaseLost)),
+                Some(attempt) => {
+                    finish_attempt(
+                        &mut tx,
+                        &c.job_id,
+                        attempt,
+                        now,
+                        c.outcome,
+                        c.error.as_deref(),
+                        c.output.as_deref(),
+                    )
+                    .await?;
+                    results.push(Ok(()));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    pub(super) async fn job_rescue(&self, p: JobsRescue) -> Result<Vec<String>> {
+        let now = self.now_or(p.now);
+        let mut tx = self.writer.begin().await?;
+        let expired = sqlx::query(include_str!("sql/jobs_expired.sql"))
+            .bind(ms(now))
+            .bind(i64::from(p.limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut rescued = Vec::with_capacity(expired.len());
+        for row in &expired {
+            let id: String = row.try_get("id")?;
+            let attempt: i64 = row.try_get("attempt")?;
+            let max_attempts: i64 = row.try_get("max_attempts")?;
+            let backoff = Backoff {
+                initial_ms: row.try_get::<i64, _>("backoff_initial_ms")? as u64,
+                max_ms: row.try_get::<i64, _>("backoff_max_ms")? as u64,
+            };
+            // The expired execution counts as an attempt (DESIGN §2.4).
+            let (state, run_at, finished_at) = if attempt < max_attempts {
+                let delay = backoff_delay(&backoff, attempt as u32, fastrand::u64(..));
+                (
+                    JobState::Pending,
+                    now.saturating_add(delay).unwrap_or(now),
+                    None,
+                )
+            } else {
+                (JobState::Dead, now, Some(now))
+            };
+            let done: Option<i64> = sqlx::query_scalar(include_str!("sql/job_rescue.sql"))
+                .bind(&id)
+                .bind(state.as_str())
+                .bind(ms(run_at))
+                .bind(finished_at.map(ms))
+                .bind(ms(now))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(attempt) = done {
+                finish_attempt(
+                    &mut tx,
+                    &id,
+                    attempt,
+                    now,
+                    AttemptOutcome::LeaseExpired,
+                    Some("lease expired"),
+                    None,
+                )
+                .await?;
+                rescued.push(id);
+            }
+        }
+        tx.commit().await?;
+        Ok(rescued)
+    }
+
+    pub(super) async fn job_cancel(&self, id: &str) -> Result<Job> {
+        let now = self.clock.now();
+        let mut tx = self.writer.begin().await?;
+        let job = cancel_job(&mut tx, id, now).await?;
+        tx.commit().await?;
+        match job {
+            Some(job) => Ok(job),
+            None => Err(self.not_applicable(id, "cancel").await?),
+        }
+    }
+
+    pub(super) async fn job_retry(&self, id: &str) -> Result<Job> {
+        let row = sqlx::query(include_str!("sql/job_retry.sql"))
+            .bind(id)
+            .bind(ms(self.clock.now()))
+            .fetch_optional(&self.writer)
+            .await?;
+        match row {
+            Some(row) => rows::job(&row),
+            None => Err(self.not_applicable(id, "retry").await?),
+        }
+    }
+
+    pub(super) async fn job_delete(&self, id: &str) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        match state.as_deref() {
+            None => return Ok(false),
+            Some("running") => {
+                return Err(StoreError::InvalidState(
+                    "job is running: cancel it before deleting it".into(),
+                ))
+            }
+            Some(_) => {}
+        }
+        sqlx::query("DELETE FROM jobs WHERE id = ?1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM attempts WHERE job_id = ?1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The error for an operation that matched no row: missing, or wrong state.
+    async fn not_applicable(&self, id: &str, op: &str) -> Result<StoreError> {
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&self.writer)
+            .await?;
+        Ok(match state {
+            None => StoreError::NotFound(format!("job {id}")),
+            Some(state) => StoreError::InvalidState(format!("cannot {op} a job that is {state}")),
+        })
+    }
+
+    pub(super) async fn job_get(&self, id: &str) -> Result<Option<Job>> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(rows::job).transpose()
+    }
+
+    pub(super) async fn job_list(&self, p: JobsList) -> Result<Vec<Job>> {
+        let rows = sqlx::query(include_str!("sql/jobs_list.sql"))
+            .bind(p.namespace)
+            .bind(p.queue)
+            .bind(p.state.map(JobState::as_str))
+            .bind(p.schedule_id)
+            .bind(p.before_id)
+            .bind(i64::from(p.limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(rows::job).collect()
+    }
+
+    pub(super) async fn attempt_list(&self, job_id: &str) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query("SELECT * FROM attempts WHERE job_id = ?1 ORDER BY attempt")
+            .bind(job_id)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(rows::attempt).collect()
+    }
+
+    pub(super) async fn queue_stats(&self) -> Result<Vec<QueueStats>> {
+        let rows = sqlx::query(include_str!("sql/queue_stats.sql"))
+            .bind(ms(self.clock.now()))
+            .fetch_all(&self.reader)
+            .await?;
+        let paused: Vec<String> = sqlx::query_scalar("SELECT name FROM queues WHERE paused = 1")
+            .fetch_all(&self.reader)
+            .await?;
+        let count = |row: &sqlx::sqlite::SqliteRow, col: &str| -> Result<u64> {
+            Ok(row.try_get::<Option<i64>, _>(col)?.unwrap_or(0) as u64)
+        };
+        let mut stats = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let queue: String = row.try_get("queue")?;
+            stats.push(QueueStats {
+                paused: paused.contains(&queue),
+                queue,
+                available: count(row, "available")?,
+                scheduled: count(row, "scheduled")?,
+                running: count(row, "running")?,
+                succeeded: count(row, "succeeded")?,
+                dead: count(row, "dead")?,
+                cancelled: count(row, "cancelled")?,
+            });
+        }
+        for name in paused {
+            if !stats.iter().any(|s| s.queue == name) {
+                stats.push(QueueStats {
+                    queue: name,
+                    paused: true,
+                    ..QueueStats::default()
+                });
+            }
+        }
+        stats.sort_by(|a, b| a.queue.cmp(&b.queue));
+        Ok(stats)
+    }
+
+    pub(super) async fn queue_set_paused(&self, queue: &str, paused: bool) -> Result<()> {
+        sqlx::query(include_str!("sql/queue_set_paused.sql"))
+            .bind(queue)
+            .bind(paused)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn prune(&self, p: RetentionPrune) -> Result<PruneCounts> {
+        let mut tx = self.writer.begin().await?;
+        let ids: Vec<String> = sqlx::query_scalar(include_str!("sql/prune_jobs.sql"))
+            .bind(ms(p.jobs_finished_before))
+            .bind(i64::from(p.limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        sqlx::query(include_str!("sql/attempts_delete.sql"))
+            .bind(to_json(&ids)?)
+            .execute(&mut *tx)
+            .await?;
+        let occurrences = sqlx::query(include_str!("sql/prune_occurrences.sql"))
+            .bind(ms(p.occurrences_before))
+            .bind(i64::from(p.limit))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(PruneCounts {
+            jobs: ids.len() as u64,
+            occurrences,
+        })
+    }
+}
+
+pub(super) async fn insert_job(
+    conn: &mut SqliteConnection,
+    job: &NewJob,
+    now: Timestamp,
+) -> Result<()> {
+    let t = &job.job;
+    sqlx::query(include_str!("sql/job_insert.sql"))
+        .bind(&job.id)
+        .bind(&job.namespace)
+        .bind(&t.queue)
+        .bind(&t.kind)
+        .bind(to_json(&t.payload)?)
+        .bind(t.priority)
+        .bind(i64::from(t.max_attempts))
+        .bind(t.timeout_ms as i64)
+        .bind(t.backoff.initial_ms as i64)
+        .bind(t.backoff.max_ms as i64)
+        .bind(t.target.as_ref().map(to_json).transpose()?)
+        .bind(ms(job.run_at))
+        .bind(ms(now))
+        .bind(&job.schedule_id)
+        .bind(job.scheduled_for.map(ms))
+        .bind(&job.unique_key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Cancels a pending or running job; `None` if it is in neither state. A
+/// running job's lease is revoked, so its worker's next heartbeat fails and
+/// the worker stops the work.
+pub(super) async fn cancel_job(
+    conn: &mut SqliteConnection,
+    id: &str,
+    now: Timestamp,
+) -> Result<Option<Job>> {
+    let row = sqlx::query(include_str!("sql/job_cancel.sql"))
+        .bind(id)
+        .bind(ms(now))
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let job = rows::job(&row)?;
+    if job.attempt > 0 {
+        finish_attempt(
+            conn,
+            id,
+            i64::from(job.attempt),
+            now,
+            AttemptOutcome::Cancelled,
+            Some("cancelled"),
+            None,
+        )
+        .await?;
+    }
+    Ok(Some(job))
+}
+
+async fn finish_attempt(
+    conn: &mut SqliteConnection,
+    job_id: &str,
+    attempt: i64,
+    now: Timestamp,
+    outcome: AttemptOutcome,
+    error: Option<&str>,
+    output: Option<&str>,
+) -> Result<()> {
+    sqlx::query(include_str!("sql/attempt_finish.sql"))
+        .bind(job_id)
+        .bind(attempt)
+        .bind(ms(now))
+        .bind(outcome.as_str())
+        .bind(error)
+        .bind(output)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! The embedded default backend: SQLite in WAL mode, zero setup, one host.
+//!
+//! All writes go through one connection (SQLite has one writer anyway), so
+//! chime never meets `SQLITE_BUSY` from itself; reads use a small pool and
+//! see committed data. `busy_timeout` covers other processes on the same file.
+//!
+//! Durability (DESIGN §2.3): `synchronous=normal` (default) survives a crash
+//! of the chime process, since WAL frames are written before COMMIT returns;
+//! a power loss or OS crash can lose the last transactions. `synchronous=full`
+//! (`sqlite://chime.db?synchronous=full`) fsyncs the WAL on every commit and
+//! survives both, at a cost in write throughput.
+
+mod buckets;
+mod fire;
+mod jobs;
+mod rows;
+mod schedules;
+
+use crate::params::*;
+use crate::{Result, Store, StoreError};
+use async_trait::async_trait;
+use chime_core::model::{Attempt, Job, Occurrence, Schedule};
+use chime_core::time::{Clock, SystemClock};
+use jiff::Timestamp;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+
+/// Parsed `sqlite://PATH[?synchronous=normal|full]` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteConfig {
+    pub path: PathBuf,
+    pub synchronous_full: bool,
+}
+
+impl SqliteConfig {
+    pub fn parse(url: &str) -> Result<SqliteConfig> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| StoreError::InvalidState(format!("not a sqlite URL: {url:?}")))?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() {
+            return Err(StoreError::InvalidState(
+                "sqlite URL has no file path".into(),
+            ));
+        }
+        let mut synchronous_full = false;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair {
+                "synchronous=full" => synchronous_full = true,
+                "synchronous=normal" => synchronous_full = false,
+                other => {
+                    return Err(StoreError::InvalidState(format!(
+                        "unknown sqlite URL option {other:?}; expected synchronous=normal or synchronous=full"
+                    )))
+                }
+            }
+        }
+        Ok(SqliteConfig {
+            path: PathBuf::from(path),
+            synchronous_full,
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    clock: Arc<dyn Clock>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        SqliteStore::open_with_clock(url, Arc::new(SystemClock)).await
+    }
+
+    /// As [`open`](Self::open), reading time from `clock` (tests drive it).
+    pub async fn open_with_clock(url: &str, clock: Arc<dyn Clock>) -> Result<SqliteStore> {
+        let config = SqliteConfig::parse(url)?;
+        let options = SqliteConnectOptions::new()
+            .filename(&config.path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if config.synchronous_full {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-32000");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            clock,
+        })
+    }
+
+    fn now_or(&self, pinned: Option<Timestamp>) -> Timestamp {
+        pinned.unwrap_or_else(|| self.clock.now())
+    }
+}
+
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS chime_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        .execute(pool)
+        .await?;
+    for (version, sql) in MIGRATIONS {
+        let mut tx = pool.begin().await?;
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM chime_migrations WHERE version = ?1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if done.is_none() {
+            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO chime_migrations (version, applied_at) VALUES (?1, ?2)")
+                .bind(version)
+                .bind(Timestamp::now().as_millisecond())
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(version, "applied sqlite migration");
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn now(&self) -> Result<Timestamp> {
+        Ok(self.clock.now())
+    }
+
+    async fn schedules_create(&self, p: ScheduleCreate) -> Result<Schedule> {
+        self.schedule_create(p).await
+    }
+    async fn schedules_get(&self, id: &str) -> Result<Option<Schedule>> {
+        self.schedule_get(id).await
+    }
+    async fn schedules_list(&self, p: ScheduleList) -> Result<Vec<Schedule>> {
+        self.schedule_list(p).await
+    }
+    async fn schedules_update(&self, p: ScheduleUpdate) -> Result<Schedule> {
+        self.schedule_update(p).await
+    }
+    async fn schedules_delete(&self, id: &str) -> Result<bool> {
+        self.schedule_delete(id).await
+    }
+    async fn schedules_due(&self, p: SchedulesDue) -> Result<Vec<Schedule>> {
+        self.schedule_due(p).await
+    }
+
+    async fn fire(&self, p: FireBatch) -> Result<Vec<FireResult>> {
+        self.fire_batch(p).await
+    }
+
+    async fn buckets_acquire(&self, p: BucketsAcquire) -> Result<Vec<BucketLease>> {
+        self.bucket_acquire(p).await
+    }
+    async fn buckets_release(&self, owner: &str, buckets: &[u32]) -> Result<()> {
+        self.bucket_release(owner, buckets).await
+    }
+    async fn buckets_list(&self) -> Result<Vec<BucketLease>> {
+        self.bucket_list().await
+    }
+
+    async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
+        self.job_enqueue(jobs).await
+    }
+    async fn jobs_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
+        self.job_claim(p).await
+    }
+    async fn jobs_heartbeat(&self, p: JobsHeartbeat) -> Result<Timestamp> {
+        self.job_heartbeat(p).await
+    }
+    async fn jobs_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
+        self.job_complete(p).await
+    }
+    async fn jobs_rescue(&self, p: JobsRescue) -> Result<Vec<String>> {
+        self.job_rescue(p).await
+    }
+    async fn jobs_cancel(&self, id: &str) -> Result<Job> {
+        self.job_cancel(id).await
+    }
+    async fn jobs_retry(&self, id: &str) -> Result<Job> {
+        self.job_retry(id).await
+    }
+    async fn jobs_delete(&self, id: &str) -> Result<bool> {
+        self.job_delete(id).await
+    }
+    async fn jobs_get(&self, id: &str) -> Result<Option<Job>> {
+        self.job_get(id).await
+    }
+    async fn jobs_list(&self, p: JobsList) -> Result<Vec<Job>> {
+        self.job_list(p).await
+    }
+    async fn attempts_list(&self, job_id: &str) -> Result<Vec<Attempt>> {
+        self.attempt_list(job_id).await
+    }
+    async fn occurrences_list(&self, p: OccurrencesList) -> Result<Vec<Occurrence>> {
+        self.occurrence_list(p).await
+    }
+
+    async fn queues_stats(&self) -> Result<Vec<QueueStats>> {
+        self.queue_stats().await
+    }
+    async fn queues_set_paused(&self, queue: &str, paused: bool) -> Result<()> {
+        self.queue_set_paused(queue, paused).await
+    }
+
+    async fn retention_prune(&self, p: RetentionPrune) -> Result<PruneCounts> {
+        self.prune(p).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let c = SqliteConfig::parse("sqlite://chime.db").unwrap();
+        assert_eq!(
+            (c.path, c.synchronous_full),
+            (PathBuf::from("chime.db"), false)
+        );
+        let c = SqliteConfig::parse("sqlite:///var/lib/chime/x.db?synchronous=full").unwrap();
+        assert_eq!(
+            (c.path, c.synchronous_full),
+            (PathBuf::from("/var/lib/chime/x.db"), true)
+        );
+        assert!(SqliteConfig::parse("postgres://x").is_err());
+        assert!(SqliteConfig::parse("sqlite://x.db?journal=off").is_err());
+        assert!(SqliteConfig::parse("sqlite://").is_err());
+    }
+}

@@ -1,0 +1,131 @@
+use super::rows::{self, ms, to_json};
+use super::SqliteStore;
+use crate::params::*;
+use crate::{Result, StoreError};
+use chime_core::model::Schedule;
+use sqlx::SqliteConnection;
+
+impl SqliteStore {
+    pub(super) async fn schedule_create(&self, p: ScheduleCreate) -> Result<Schedule> {
+        let now = self.now_or(p.now);
+        let row = sqlx::query(include_str!("sql/schedule_insert.sql"))
+            .bind(&p.id)
+            .bind(&p.spec.namespace)
+            .bind(&p.spec.name)
+            .bind(i64::from(p.bucket))
+            .bind(to_json(&p.spec)?)
+            .bind(p.spec.paused)
+            .bind(p.next_fire_at.map(ms))
+            .bind(ms(now))
+            .fetch_one(&self.writer)
+            .await?;
+        rows::schedule(&row)
+    }
+
+    pub(super) async fn schedule_get(&self, id: &str) -> Result<Option<Schedule>> {
+        let row = sqlx::query("SELECT * FROM schedules WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(rows::schedule).transpose()
+    }
+
+    pub(super) async fn schedule_list(&self, p: ScheduleList) -> Result<Vec<Schedule>> {
+        let rows = sqlx::query(include_str!("sql/schedules_list.sql"))
+            .bind(p.namespace)
+            .bind(p.search)
+            .bind(p.after_id)
+            .bind(i64::from(p.limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(rows::schedule).collect()
+    }
+
+    pub(super) async fn schedule_update(&self, p: ScheduleUpdate) -> Result<Schedule> {
+        let now = self.now_or(p.now);
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(include_str!("sql/schedule_update.sql"))
+            .bind(&p.id)
+            .bind(p.expected_version.map(|v| v as i64))
+            .bind(&p.spec.namespace)
+            .bind(&p.spec.name)
+            .bind(to_json(&p.spec)?)
+            .bind(p.spec.paused)
+            .bind(p.next_fire_at.map(ms))
+            .bind(ms(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schedules WHERE id = ?1")
+                    .bind(&p.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Err(match (found, p.expected_version) {
+                (Some(found), Some(expected)) => StoreError::Conflict {
+                    expected,
+                    found: found as u64,
+                },
+                _ => StoreError::NotFound(format!("schedule {}", p.id)),
+            });
+        };
+        for occ in &p.occurrences {
+            insert_occurrence(&mut tx, &p.id, occ, None, now).await?;
+        }
+        tx.commit().await?;
+        rows::schedule(&row)
+    }
+
+    pub(super) async fn schedule_delete(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM schedules WHERE id = ?1")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn schedule_due(&self, p: SchedulesDue) -> Result<Vec<Schedule>> {
+        let rows = sqlx::query(include_str!("sql/schedules_due.sql"))
+            .bind(to_json(&p.buckets)?)
+            .bind(ms(p.until))
+            .bind(i64::from(p.limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(rows::schedule).collect()
+    }
+
+    pub(super) async fn occurrence_list(
+        &self,
+        p: OccurrencesList,
+    ) -> Result<Vec<chime_core::model::Occurrence>> {
+        let rows = sqlx::query(include_str!("sql/occurrences_list.sql"))
+            .bind(&p.schedule_id)
+            .bind(p.before.map(ms))
+            .bind(i64::from(p.limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(rows::occurrence).collect()
+    }
+}
+
+/// Records one ledger entry; false when its fire key was already recorded.
+pub(super) async fn insert_occurrence(
+    conn: &mut SqliteConnection,
+    schedule_id: &str,
+    occ: &NewOccurrence,
+    job_id: Option<&str>,
+    now: jiff::Timestamp,
+) -> Result<bool> {
+    let inserted: Option<i64> = sqlx::query_scalar(include_str!("sql/occurrence_insert.sql"))
+        .bind(schedule_id)
+        .bind(ms(occ.scheduled_for))
+        .bind(occ.outcome.as_str())
+        .bind(&occ.reason)
+        .bind(job_id)
+        .bind(occ.count as i64)
+        .bind(occ.last_scheduled_for.map(ms))
+        .bind(ms(now))
+        .fetch_optional(conn)
+        .await?;
+    Ok(inserted.is_some())
+}

@@ -1,0 +1,5 @@
+-- Finished jobs older than ?1, at most ?2, with their attempts.
+DELETE FROM jobs WHERE id IN (
+    SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?1 LIMIT ?2
+)
+RETURNING id

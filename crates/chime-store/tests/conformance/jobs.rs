@@ -1,0 +1,412 @@
+use super::*;
+use chime_core::model::{AttemptOutcome, JobState};
+use chime_store::{
+    ClaimedJob, Completion, JobCompletion, JobsClaim, JobsComplete, JobsHeartbeat, JobsRescue,
+    StoreError,
+};
+use std::collections::HashSet;
+
+async fn claim(
+    store: &Arc<dyn Store>,
+    queues: &[&str],
+    limit: u32,
+    now: Timestamp,
+    lease_s: i64,
+) -> Vec<ClaimedJob> {
+    store
+        .jobs_claim(JobsClaim {
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+            limit,
+            worker: "w1".into(),
+            lease: SignedDuration::from_secs(lease_s),
+            now: Some(now),
+        })
+        .await
+        .expect("claim")
+}
+
+async fn complete(
+    store: &Arc<dyn Store>,
+    c: &ClaimedJob,
+    completion: Completion,
+    outcome: AttemptOutcome,
+    now: Timestamp,
+) -> chime_store::Result<()> {
+    let mut results = store
+        .jobs_complete(JobsComplete {
+            completions: vec![JobCompletion {
+                job_id: c.job.id.clone(),
+                lease_token: c.lease_token.clone(),
+                completion,
+                outcome,
+                error: (outcome != AttemptOutcome::Succeeded).then(|| "boom".to_string()),
+                output: None,
+            }],
+            now: Some(now),
+        })
+        .await
+        .expect("complete");
+    results.remove(0)
+}
+
+async fn enqueue(store: &Arc<dyn Store>, jobs: Vec<NewJob>) -> Vec<String> {
+    store
+        .jobs_enqueue(jobs)
+        .await
+        .expect("enqueue")
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
+pub async fn claim_by_priority_then_run_at(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let mut jobs = Vec::new();
+    for (priority, age) in [(0, 30), (5, 10), (0, 40), (5, 20), (-3, 50)] {
+        let mut j = new_job("q", secs(t, -age));
+        j.job.priority = priority;
+        jobs.push(j);
+    }
+    jobs.push(new_job("q", secs(t, 30))); // not due yet
+    jobs.push(new_job("other", secs(t, -100)));
+    let ids = enqueue(&store, jobs).await;
+    let got = claim(&store, &["q"], 10, t, 30).await;
+    let order: Vec<&str> = got.iter().map(|c| c.job.id.as_str()).collect();
+    assert_eq!(
+        order,
+        vec![&*ids[3], &*ids[1], &*ids[2], &*ids[0], &*ids[4]]
+    );
+    assert!(got
+        .iter()
+        .all(|c| c.job.state == JobState::Running && c.job.attempt == 1));
+    // All queues: only the other queue's job is left that is due.
+    let rest = claim(&store, &[], 10, t, 30).await;
+    assert_eq!(
+        rest.iter().map(|c| c.job.id.as_str()).collect::<Vec<_>>(),
+        vec![&*ids[6]]
+    );
+    let later = claim(&store, &["q"], 10, secs(t, 30), 30).await;
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].job.id, ids[5]);
+}
+
+pub async fn never_the_same_job_to_two_claimers(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let jobs: Vec<NewJob> = (0..200).map(|i| new_job("q", secs(t, -i))).collect();
+    let ids: HashSet<String> = enqueue(&store, jobs).await.into_iter().collect();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = claim(&store, &["q"], 5, t, 60).await;
+                if got.is_empty() {
+                    return mine;
+                }
+                mine.extend(got.into_iter().map(|c| c.job.id));
+            }
+        }));
+    }
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for task in tasks {
+        for id in task.await.expect("claimer") {
+            total += 1;
+            assert!(seen.insert(id.clone()), "job {id} claimed twice");
+        }
+    }
+    assert_eq!(total, 200);
+    assert_eq!(seen, ids);
+}
+
+pub async fn expired_lease_is_claimable_again_and_counts(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let mut job = new_job("q", t);
+    job.job.max_attempts = 2;
+    job.job.backoff.initial_ms = 1000;
+    job.job.backoff.max_ms = 1000;
+    enqueue(&store, vec![job]).await;
+    let first = claim(&store, &["q"], 1, t, 30).await.remove(0);
+    // Not expired yet.
+    assert!(store
+        .jobs_rescue(JobsRescue {
+            limit: 10,
+            now: Some(secs(t, 29))
+        })
+        .await
+        .unwrap()
+        .is_empty());
+    let rescued = store
+        .jobs_rescue(JobsRescue {
+            limit: 10,
+            now: Some(secs(t, 31)),
+        })
+        .await
+        .unwrap();
+    assert_eq!(rescued, vec![first.job.id.clone()]);
+    let after = store.jobs_get(&first.job.id).await.unwrap().unwrap();
+    assert_eq!((after.state, after.attempt), (JobState::Pending, 1));
+    let attempts = store.attempts_list(&first.job.id).await.unwrap();
+    assert_eq!(attempts[0].outcome, Some(AttemptOutcome::LeaseExpired));
+    // Claimable again after the backoff; the second expiry makes it dead.
+    let second = claim(&store, &["q"], 1, secs(t, 33), 30).await.remove(0);
+    assert_eq!(second.job.attempt, 2);
+    store
+        .jobs_rescue(JobsRescue {
+            limit: 10,
+            now: Some(secs(t, 64)),
+        })
+        .await
+        .unwrap();
+    let dead = store.jobs_get(&first.job.id).await.unwrap().unwrap();
+    assert_eq!(dead.state, JobState::Dead);
+    assert_eq!(store.attempts_list(&first.job.id).await.unwrap().len(), 2);
+}
+
+pub async fn stale_lease_is_rejected(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    enqueue(&store, vec![new_job("q", t)]).await;
+    let old = claim(&store, &["q"], 1, t, 10).await.remove(0);
+    store
+        .jobs_rescue(JobsRescue {
+            limit: 10,
+            now: Some(secs(t, 11)),
+        })
+        .await
+        .unwrap();
+    let new = claim(&store, &["q"], 1, secs(t, 20), 30).await.remove(0);
+    assert_eq!(new.job.id, old.job.id);
+    let hb = store
+        .jobs_heartbeat(JobsHeartbeat {
+            job_id: old.job.id.clone(),
+            lease_token: old.lease_token.clone(),
+            extend: SignedDuration::from_secs(30),
+            now: Some(secs(t, 21)),
+        })
+        .await;
+    assert!(matches!(hb, Err(StoreError::LeaseLost)), "{hb:?}");
+    let done = complete(
+        &store,
+        &old,
+        Completion::Succeeded,
+        AttemptOutcome::Succeeded,
+        secs(t, 21),
+    )
+    .await;
+    assert!(matches!(done, Err(StoreError::LeaseLost)), "{done:?}");
+    assert_eq!(
+        store.jobs_get(&old.job.id).await.unwrap().unwrap().state,
+        JobState::Running
+    );
+    // A completion that arrives after the lease expired is stale as well.
+    let late = complete(
+        &store,
+        &new,
+        Completion::Succeeded,
+        AttemptOutcome::Succeeded,
+        secs(t, 51),
+    )
+    .await;
+    assert!(matches!(late, Err(StoreError::LeaseLost)), "{late:?}");
+    complete(
+        &store,
+        &new,
+        Completion::Succeeded,
+        AttemptOutcome::Succeeded,
+        secs(t, 49),
+    )
+    .await
+    .expect("current lease");
+    let job = store.jobs_get(&old.job.id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.finished_at),
+        (JobState::Succeeded, Some(secs(t, 49)))
+    );
+}
+
+pub async fn heartbeat_extends_the_lease(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    enqueue(&store, vec![new_job("q", t)]).await;
+    let c = claim(&store, &["q"], 1, t, 30).await.remove(0);
+    assert_eq!(c.lease_expires_at, secs(t, 30));
+    let until = store
+        .jobs_heartbeat(JobsHeartbeat {
+            job_id: c.job.id.clone(),
+            lease_token: c.lease_token.clone(),
+            extend: SignedDuration::from_secs(30),
+            now: Some(secs(t, 20)),
+        })
+        .await
+        .unwrap();
+    assert_eq!(until, secs(t, 50));
+    assert!(store
+        .jobs_rescue(JobsRescue {
+            limit: 10,
+            now: Some(secs(t, 40))
+        })
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .jobs_rescue(JobsRescue {
+                limit: 10,
+                now: Some(secs(t, 51))
+            })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+pub async fn retry_waits_for_backoff(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    enqueue(&store, vec![new_job("q", t)]).await;
+    let c = claim(&store, &["q"], 1, t, 30).await.remove(0);
+    complete(
+        &store,
+        &c,
+        Completion::Retry { at: secs(t, 5) },
+        AttemptOutcome::Failed,
+        secs(t, 1),
+    )
+    .await
+    .unwrap();
+    let job = store.jobs_get(&c.job.id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.run_at, job.last_error.as_deref()),
+        (JobState::Pending, secs(t, 5), Some("boom"))
+    );
+    assert!(claim(&store, &["q"], 1, secs(t, 4), 30).await.is_empty());
+    let again = claim(&store, &["q"], 1, secs(t, 5), 30).await;
+    assert_eq!(again[0].job.attempt, 2);
+    let attempts = store.attempts_list(&c.job.id).await.unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(
+        (attempts[0].outcome, attempts[0].error.as_deref()),
+        (Some(AttemptOutcome::Failed), Some("boom"))
+    );
+    assert_eq!(attempts[1].outcome, None);
+}
+
+pub async fn dead_after_max_attempts(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    enqueue(&store, vec![new_job("q", t)]).await;
+    let c = claim(&store, &["q"], 1, t, 30).await.remove(0);
+    complete(
+        &store,
+        &c,
+        Completion::Dead,
+        AttemptOutcome::TimedOut,
+        secs(t, 2),
+    )
+    .await
+    .unwrap();
+    let job = store.jobs_get(&c.job.id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.finished_at),
+        (JobState::Dead, Some(secs(t, 2)))
+    );
+    assert!(claim(&store, &["q"], 1, secs(t, 100), 30).await.is_empty());
+    let attempts = store.attempts_list(&c.job.id).await.unwrap();
+    assert_eq!(attempts[0].outcome, Some(AttemptOutcome::TimedOut));
+}
+
+pub async fn cancel_pending_and_running(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let ids = enqueue(&store, vec![new_job("q", secs(t, 60)), new_job("q", t)]).await;
+    let pending = store.jobs_cancel(&ids[0]).await.unwrap();
+    assert_eq!(pending.state, JobState::Cancelled);
+    let c = claim(&store, &["q"], 1, t, 30).await.remove(0);
+    assert_eq!(c.job.id, ids[1]);
+    store.jobs_cancel(&ids[1]).await.unwrap();
+    // The running worker finds out at its next heartbeat.
+    let hb = store
+        .jobs_heartbeat(JobsHeartbeat {
+            job_id: c.job.id.clone(),
+            lease_token: c.lease_token.clone(),
+            extend: SignedDuration::from_secs(30),
+            now: Some(secs(t, 1)),
+        })
+        .await;
+    assert!(matches!(hb, Err(StoreError::LeaseLost)));
+    let attempts = store.attempts_list(&ids[1]).await.unwrap();
+    assert_eq!(attempts[0].outcome, Some(AttemptOutcome::Cancelled));
+    assert!(matches!(
+        store.jobs_cancel(&ids[1]).await,
+        Err(StoreError::InvalidState(_))
+    ));
+    assert!(matches!(
+        store.jobs_cancel(&new_id()).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+pub async fn retry_and_delete_finished_jobs(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let mut job = new_job("q", t);
+    job.job.max_attempts = 1;
+    let id = enqueue(&store, vec![job]).await.remove(0);
+    assert!(matches!(
+        store.jobs_retry(&id).await,
+        Err(StoreError::InvalidState(_))
+    ));
+    let c = claim(&store, &["q"], 1, t, 30).await.remove(0);
+    assert!(matches!(
+        store.jobs_delete(&id).await,
+        Err(StoreError::InvalidState(_))
+    ));
+    complete(&store, &c, Completion::Dead, AttemptOutcome::Failed, t)
+        .await
+        .unwrap();
+    let retried = store.jobs_retry(&id).await.unwrap();
+    assert_eq!(
+        (retried.state, retried.job.max_attempts),
+        (JobState::Pending, 2)
+    );
+    let again = claim(&store, &["q"], 1, secs(store.now().await.unwrap(), 1), 30).await;
+    assert_eq!(again[0].job.attempt, 2);
+    complete(
+        &store,
+        &again[0],
+        Completion::Succeeded,
+        AttemptOutcome::Succeeded,
+        secs(store.now().await.unwrap(), 2),
+    )
+    .await
+    .unwrap();
+    assert!(store.jobs_delete(&id).await.unwrap());
+    assert_eq!(store.jobs_get(&id).await.unwrap(), None);
+    assert!(store.attempts_list(&id).await.unwrap().is_empty());
+    assert!(!store.jobs_delete(&id).await.unwrap());
+}
+
+pub async fn unique_keys_dedupe_while_active(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let keyed = || NewJob {
+        unique_key: Some("invoice-42".into()),
+        ..new_job("q", t)
+    };
+    let first = store.jobs_enqueue(vec![keyed()]).await.unwrap().remove(0);
+    let second = store.jobs_enqueue(vec![keyed()]).await.unwrap().remove(0);
+    assert!(!first.duplicate && second.duplicate);
+    assert_eq!(second.id, first.id);
+    let c = claim(&store, &["q"], 1, t, 30).await.remove(0);
+    assert!(
+        store.jobs_enqueue(vec![keyed()]).await.unwrap()[0].duplicate,
+        "running still counts"
+    );
+    complete(
+        &store,
+        &c,
+        Completion::Succeeded,
+        AttemptOutcome::Succeeded,
+        t,
+    )
+    .await
+    .unwrap();
+    let third = store.jobs_enqueue(vec![keyed()]).await.unwrap().remove(0);
+    assert!(!third.duplicate && third.id != first.id);
+}

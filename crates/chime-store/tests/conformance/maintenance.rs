@@ -1,0 +1,187 @@
+use super::*;
+use chime_core::model::{AttemptOutcome, OccurrenceOutcome, Overlap};
+use chime_store::{
+    Completion, FireBatch, JobCompletion, JobsClaim, JobsComplete, NewOccurrence, OccurrencesList,
+    QueueStats, RetentionPrune, ScheduleCreate, ScheduleFire,
+};
+
+pub async fn counts_per_queue_and_state(store: Arc<dyn Store>) {
+    let now = base(&store).await;
+    let far = secs(now, 3600);
+    let past = secs(now, -3600);
+    let mut jobs = vec![
+        new_job("a", past),
+        new_job("a", past),
+        new_job("a", far),
+        new_job("b", past),
+    ];
+    jobs[0].job.max_attempts = 1;
+    store.jobs_enqueue(jobs).await.unwrap();
+    let claimed = store
+        .jobs_claim(JobsClaim {
+            queues: vec!["b".into()],
+            limit: 1,
+            worker: "w".into(),
+            lease: SignedDuration::from_secs(3600),
+            now: Some(now),
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let stats = store.queues_stats().await.unwrap();
+    assert_eq!(
+        stats,
+        vec![
+            QueueStats {
+                queue: "a".into(),
+                available: 2,
+                scheduled: 1,
+                ..Default::default()
+            },
+            QueueStats {
+                queue: "b".into(),
+                running: 1,
+                ..Default::default()
+            },
+        ]
+    );
+}
+
+pub async fn paused_queues_are_not_claimed(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    store
+        .jobs_enqueue(vec![new_job("slow", t), new_job("fast", t)])
+        .await
+        .unwrap();
+    store.queues_set_paused("slow", true).await.unwrap();
+    let claim = |queues: Vec<String>| {
+        let store = store.clone();
+        async move {
+            store
+                .jobs_claim(JobsClaim {
+                    queues,
+                    limit: 10,
+                    worker: "w".into(),
+                    lease: SignedDuration::from_secs(30),
+                    now: Some(t),
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let got = claim(vec![]).await;
+    assert_eq!(
+        got.iter()
+            .map(|c| c.job.job.queue.as_str())
+            .collect::<Vec<_>>(),
+        vec!["fast"]
+    );
+    assert!(claim(vec!["slow".into()]).await.is_empty());
+    let stats = store.queues_stats().await.unwrap();
+    assert!(stats.iter().any(|s| s.queue == "slow" && s.paused));
+    store.queues_set_paused("slow", false).await.unwrap();
+    assert_eq!(claim(vec!["slow".into()]).await.len(), 1);
+}
+
+pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
+    let now = base(&store).await;
+    let ids: Vec<String> = store
+        .jobs_enqueue(vec![
+            new_job("q", now),
+            new_job("q", now),
+            new_job("q", secs(now, 600)),
+        ])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let claimed = store
+        .jobs_claim(JobsClaim {
+            queues: vec![],
+            limit: 1,
+            worker: "w".into(),
+            lease: SignedDuration::from_secs(30),
+            now: Some(now),
+        })
+        .await
+        .unwrap();
+    store
+        .jobs_complete(JobsComplete {
+            completions: vec![JobCompletion {
+                job_id: claimed[0].job.id.clone(),
+                lease_token: claimed[0].lease_token.clone(),
+                completion: Completion::Succeeded,
+                outcome: AttemptOutcome::Succeeded,
+                error: None,
+                output: Some("ok".into()),
+            }],
+            now: Some(now),
+        })
+        .await
+        .unwrap();
+    // One ledger entry, via a fire.
+    let epoch = lease(&store, OWNER, 9, now).await;
+    let s = store
+        .schedules_create(ScheduleCreate {
+            id: new_id(),
+            spec: spec("s"),
+            bucket: 9,
+            next_fire_at: Some(now),
+            now: None,
+        })
+        .await
+        .unwrap();
+    store
+        .fire(FireBatch {
+            owner: OWNER.into(),
+            fires: vec![ScheduleFire {
+                schedule_id: s.id.clone(),
+                bucket: 9,
+                epoch,
+                expected_next_fire_at: now,
+                next_fire_at: None,
+                overlap: Overlap::Allow,
+                occurrences: vec![NewOccurrence::not_fired(
+                    OccurrenceOutcome::Skipped,
+                    now,
+                    now,
+                    1,
+                    "test",
+                )],
+            }],
+            now: Some(now),
+        })
+        .await
+        .unwrap();
+    let counts = store
+        .retention_prune(RetentionPrune {
+            jobs_finished_before: secs(now, 1),
+            occurrences_before: secs(store.now().await.unwrap(), 1),
+            limit: 1000,
+        })
+        .await
+        .unwrap();
+    assert_eq!((counts.jobs, counts.occurrences), (1, 1));
+    assert_eq!(store.jobs_get(&claimed[0].job.id).await.unwrap(), None);
+    assert!(store
+        .attempts_list(&claimed[0].job.id)
+        .await
+        .unwrap()
+        .is_empty());
+    for id in ids.iter().filter(|id| **id != claimed[0].job.id) {
+        assert!(
+            store.jobs_get(id).await.unwrap().is_some(),
+            "unfinished job {id} was pruned"
+        );
+    }
+    assert!(store
+        .occurrences_list(OccurrencesList {
+            schedule_id: s.id,
+            before: None,
+            limit: 10
+        })
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -1,0 +1,184 @@
+use super::*;
+use chime_store::{ScheduleCreate, ScheduleList, ScheduleUpdate, SchedulesDue, StoreError};
+
+async fn create(
+    store: &Arc<dyn Store>,
+    name: &str,
+    bucket: u32,
+    next: Option<Timestamp>,
+) -> chime_core::model::Schedule {
+    store
+        .schedules_create(ScheduleCreate {
+            id: new_id(),
+            spec: spec(name),
+            bucket,
+            next_fire_at: next,
+            now: None,
+        })
+        .await
+        .expect("create")
+}
+
+pub async fn crud_with_optimistic_versions(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let s = create(&store, "nightly", 3, Some(t)).await;
+    assert_eq!(
+        (s.version, s.next_fire_at, s.spec.name.as_str()),
+        (1, Some(t), "nightly")
+    );
+    assert_eq!(store.schedules_get(&s.id).await.unwrap(), Some(s.clone()));
+
+    let mut changed = s.spec.clone();
+    changed.name = "nightly-2".into();
+    let updated = store
+        .schedules_update(ScheduleUpdate {
+            id: s.id.clone(),
+            expected_version: Some(1),
+            spec: changed.clone(),
+            next_fire_at: Some(secs(t, 60)),
+            occurrences: vec![],
+            now: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.version, updated.spec.name.as_str()),
+        (2, "nightly-2")
+    );
+    assert_eq!(updated.next_fire_at, Some(secs(t, 60)));
+
+    // A writer that read version 1 loses.
+    let stale = store
+        .schedules_update(ScheduleUpdate {
+            id: s.id.clone(),
+            expected_version: Some(1),
+            spec: changed.clone(),
+            next_fire_at: None,
+            occurrences: vec![],
+            now: None,
+        })
+        .await;
+    assert!(
+        matches!(
+            stale,
+            Err(StoreError::Conflict {
+                expected: 1,
+                found: 2
+            })
+        ),
+        "{stale:?}"
+    );
+    let missing = store
+        .schedules_update(ScheduleUpdate {
+            id: new_id(),
+            expected_version: None,
+            spec: changed,
+            next_fire_at: None,
+            occurrences: vec![],
+            now: None,
+        })
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+
+    assert!(store.schedules_delete(&s.id).await.unwrap());
+    assert_eq!(store.schedules_get(&s.id).await.unwrap(), None);
+    assert!(!store.schedules_delete(&s.id).await.unwrap());
+}
+
+pub async fn list_filters_and_pages(store: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for name in ["alpha report", "beta", "Gamma report", "delta"] {
+        ids.push(create(&store, name, 0, None).await.id);
+    }
+    let all = store
+        .schedules_list(ScheduleList {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), ids);
+    let page1 = store
+        .schedules_list(ScheduleList {
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let page2 = store
+        .schedules_list(ScheduleList {
+            limit: 2,
+            after_id: Some(page1[1].id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page1.len() + page2.len(), 4);
+    assert_eq!(page2[0].id, ids[2]);
+    let found = store
+        .schedules_list(ScheduleList {
+            search: Some("REPORT".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2);
+    let other_ns = store
+        .schedules_list(ScheduleList {
+            namespace: Some("other".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(other_ns.is_empty());
+}
+
+pub async fn due_respects_buckets_pause_and_time(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let due = create(&store, "due", 1, Some(t)).await;
+    let _later = create(&store, "later", 1, Some(secs(t, 10))).await;
+    let _other_bucket = create(&store, "other", 2, Some(t)).await;
+    let _no_fire = create(&store, "done", 1, None).await;
+    let mut paused_spec = spec("paused");
+    paused_spec.paused = true;
+    store
+        .schedules_create(ScheduleCreate {
+            id: new_id(),
+            spec: paused_spec,
+            bucket: 1,
+            next_fire_at: Some(t),
+            now: None,
+        })
+        .await
+        .unwrap();
+    let got = store
+        .schedules_due(SchedulesDue {
+            buckets: vec![1],
+            until: secs(t, 5),
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        got.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        vec![due.id.as_str()]
+    );
+    let wider = store
+        .schedules_due(SchedulesDue {
+            buckets: vec![1, 2],
+            until: secs(t, 10),
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!(wider.len(), 3);
+    // Ordered by next fire.
+    assert!(wider
+        .windows(2)
+        .all(|w| w[0].next_fire_at <= w[1].next_fire_at));
+}
