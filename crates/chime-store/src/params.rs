@@ -80,8 +80,9 @@ pub struct ScheduleFire {
     /// Fencing (DESIGN §2.5): applied only while `owner` holds `bucket` at `epoch`.
     pub bucket: u32,
     pub epoch: u64,
-    /// Compare-and-set: the schedule's next fire must still be this.
+    /// Compare-and-set: the schedule's next fire and version must still be these.
     pub expected_next_fire_at: Timestamp,
+    pub expected_version: u64,
     pub next_fire_at: Option<Timestamp>,
     pub overlap: Overlap,
     pub occurrences: Vec<NewOccurrence>,

@@ -44,6 +44,7 @@ impl SqliteStore {
                 .bind(&fire.schedule_id)
                 .bind(ms(fire.expected_next_fire_at))
                 .bind(fire.next_fire_at.map(ms))
+                .bind(fire.expected_version as i64)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()

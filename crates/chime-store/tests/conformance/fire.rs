@@ -39,6 +39,7 @@ fn one_fire(
         bucket,
         epoch,
         expected_next_fire_at: at,
+        expected_version: 1,
         next_fire_at: Some(next),
         overlap: Overlap::Allow,
         occurrences: vec![NewOccurrence::fired(at, job_for(schedule_id, at))],
@@ -165,6 +166,36 @@ pub async fn is_idempotent_on_the_fire_key(store: Arc<dyn Store>) {
         }]
     );
     assert_eq!(jobs_of(&store, &id).await.len(), 1);
+}
+
+pub async fn edited_schedule_is_not_fired_from_a_stale_copy(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let epoch = lease(&store, OWNER, 3, t).await;
+    let id = schedule(&store, 3, t).await;
+    let s = store.schedules_get(&id).await.unwrap().unwrap();
+    // Same next fire, new payload: version 2.
+    let mut spec = s.spec.clone();
+    spec.job.payload = serde_json::json!({"v": 2});
+    store
+        .schedules_update(ScheduleUpdate {
+            id: id.clone(),
+            expected_version: Some(1),
+            spec,
+            next_fire_at: Some(t),
+            occurrences: vec![],
+            now: None,
+        })
+        .await
+        .unwrap();
+    let stale = fire(
+        &store,
+        OWNER,
+        vec![one_fire(&id, 3, epoch, t, secs(t, 60))],
+        t,
+    )
+    .await;
+    assert_eq!(stale, vec![FireResult::Duplicate]);
+    assert!(jobs_of(&store, &id).await.is_empty());
 }
 
 pub async fn concurrent_firers_make_one_job_per_fire(store: Arc<dyn Store>) {
@@ -363,6 +394,7 @@ pub async fn records_missed_runs_in_the_ledger(store: Arc<dyn Store>) {
         bucket: 6,
         epoch,
         expected_next_fire_at: t,
+        expected_version: 1,
         next_fire_at: Some(secs(now, 60)),
         overlap: Overlap::Allow,
         occurrences: vec![

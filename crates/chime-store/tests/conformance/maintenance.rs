@@ -140,6 +140,7 @@ pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
                 bucket: 9,
                 epoch,
                 expected_next_fire_at: now,
+                expected_version: 1,
                 next_fire_at: None,
                 overlap: Overlap::Allow,
                 occurrences: vec![NewOccurrence::not_fired(

@@ -1,0 +1,130 @@
+//! The engine assembled: scheduler, workers, reaper and retention over one
+//! store, each a task with the same shape (`new`, `run(cancel)`).
+
+use crate::events::Events;
+use crate::executor::command::CommandExecutor;
+use crate::executor::http::HttpExecutor;
+use crate::executor::{Executors, Handler, Handlers};
+use crate::reaper::Reaper;
+use crate::retention::{Retention, RetentionConfig};
+use crate::scheduler::{Scheduler, SchedulerConfig};
+use crate::service::Service;
+use crate::worker::{Worker, WorkerConfig};
+use chime_core::time::Clock;
+use chime_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// `None`: this instance does not schedule (`--role worker|api`).
+    pub scheduler: Option<SchedulerConfig>,
+    /// `None`: this instance runs no jobs (`--role scheduler|api`).
+    pub worker: Option<WorkerConfig>,
+    pub retention: RetentionConfig,
+    pub reap_every: Duration,
+    /// Signs HTTP callbacks (`Chime-Signature`) when set.
+    pub signing_secret: Option<Vec<u8>>,
+    pub allow_commands: bool,
+    pub buckets: u32,
+    pub default_zone: chime_core::Zone,
+}
+
+impl EngineConfig {
+    /// Everything on, on one node.
+    pub fn single_node(instance_id: &str) -> EngineConfig {
+        let scheduler = SchedulerConfig::new(instance_id);
+        EngineConfig {
+            buckets: scheduler.buckets,
+            default_zone: scheduler.default_zone.clone(),
+            scheduler: Some(scheduler),
+            worker: Some(WorkerConfig::new(instance_id, 100)),
+            retention: RetentionConfig::default(),
+            reap_every: Duration::from_secs(1),
+            signing_secret: None,
+            allow_commands: false,
+        }
+    }
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    events: Events,
+    handlers: Handlers,
+    cfg: EngineConfig,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cfg: EngineConfig) -> Engine {
+        Engine {
+            store,
+            clock,
+            events: Events::new(),
+            handlers: Handlers::default(),
+            cfg,
+        }
+    }
+
+    /// Registers the in-process handler for jobs of `kind` with no target.
+    pub fn handle(&mut self, kind: &str, handler: impl Handler) -> &mut Self {
+        self.handlers.insert(kind, handler);
+        self
+    }
+
+    pub fn events(&self) -> Events {
+        self.events.clone()
+    }
+
+    pub fn service(&self) -> Service {
+        Service {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            events: self.events.clone(),
+            buckets: self.cfg.buckets,
+            default_zone: self.cfg.default_zone.clone(),
+            allow_commands: self.cfg.allow_commands,
+        }
+    }
+
+    /// Runs every part until `cancel`; returns when all have stopped.
+    pub async fn run(self, cancel: CancellationToken) -> Result<(), reqwest::Error> {
+        let executors = Arc::new(Executors {
+            http: HttpExecutor::new(self.cfg.signing_secret.clone())?,
+            command: self.cfg.allow_commands.then_some(CommandExecutor),
+            handlers: self.handlers,
+        });
+        let mut tasks = JoinSet::new();
+        if let Some(cfg) = self.cfg.scheduler {
+            let scheduler = Scheduler::new(
+                self.store.clone(),
+                self.clock.clone(),
+                cfg,
+                self.events.clone(),
+            );
+            tasks.spawn(scheduler.run(cancel.clone()));
+        }
+        if let Some(cfg) = self.cfg.worker {
+            let worker = Worker::new(
+                self.store.clone(),
+                self.clock.clone(),
+                cfg,
+                executors,
+                self.events.clone(),
+            );
+            tasks.spawn(worker.run(cancel.clone()));
+            tasks.spawn(
+                Reaper::new(self.store.clone(), self.events.clone(), self.cfg.reap_every)
+                    .run(cancel.clone()),
+            );
+        }
+        tasks.spawn(
+            Retention::new(self.store.clone(), self.clock.clone(), self.cfg.retention)
+                .run(cancel.clone()),
+        );
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+}

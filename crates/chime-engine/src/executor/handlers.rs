@@ -1,0 +1,46 @@
+//! In-process handlers registered by job kind:
+//! `engine.handle("report.daily", |job, ctx| async move { Ok(None) })`.
+
+use super::{JobContext, JobResult};
+use chime_core::model::Job;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+pub trait Handler: Send + Sync + 'static {
+    fn call(&self, job: Job, ctx: JobContext) -> BoxFuture<JobResult>;
+}
+
+impl<F, Fut> Handler for F
+where
+    F: Fn(Job, JobContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = JobResult> + Send + 'static,
+{
+    fn call(&self, job: Job, ctx: JobContext) -> BoxFuture<JobResult> {
+        Box::pin(self(job, ctx))
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct Handlers {
+    by_kind: HashMap<String, Arc<dyn Handler>>,
+}
+
+impl Handlers {
+    pub fn insert(&mut self, kind: &str, handler: impl Handler) {
+        self.by_kind.insert(kind.to_string(), Arc::new(handler));
+    }
+
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn Handler>> {
+        self.by_kind.get(kind).cloned()
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self.by_kind.keys().cloned().collect();
+        kinds.sort();
+        kinds
+    }
+}

@@ -1,0 +1,21 @@
+//! chime's engine: everything between the store and the outside world.
+//!
+//! * [`scheduler`]: bucket leases, the timing heap, misfire planning.
+//! * [`worker`]: claiming, leases and heartbeats, retries, shutdown.
+//! * [`executor`]: HTTP callbacks, commands, in-process handlers.
+//! * [`reaper`], [`retention`]: background maintenance.
+//! * [`service`]: the commands the API and CLI issue.
+//! * [`engine`]: all of it assembled.
+
+pub mod engine;
+pub mod events;
+pub mod executor;
+pub mod reaper;
+pub mod retention;
+pub mod scheduler;
+pub mod service;
+pub mod worker;
+
+pub use engine::{Engine, EngineConfig};
+pub use events::Events;
+pub use executor::{JobContext, JobError, JobResult};

@@ -1,0 +1,56 @@
+//! The reaper: jobs whose lease expired (their worker died or hung) become
+//! claimable again, or dead when out of attempts (DESIGN §2.4).
+
+use crate::events::Events;
+use chime_store::{JobsRescue, Store};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+pub struct Reaper {
+    store: Arc<dyn Store>,
+    events: Events,
+    every: Duration,
+}
+
+impl Reaper {
+    pub fn new(store: Arc<dyn Store>, events: Events, every: Duration) -> Reaper {
+        Reaper {
+            store,
+            events,
+            every,
+        }
+    }
+
+    pub async fn run(self, cancel: CancellationToken) {
+        let span = tracing::info_span!("reaper");
+        let _enter = span.enter();
+        loop {
+            match self
+                .store
+                .jobs_rescue(JobsRescue {
+                    limit: 1000,
+                    now: None,
+                })
+                .await
+            {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::info!(count = ids.len(), "rescued jobs with expired leases");
+                    self.events
+                        .counters
+                        .rescued
+                        .fetch_add(ids.len() as u64, Ordering::Relaxed);
+                    self.events.jobs_ready();
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "rescue failed"),
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(self.every) => {}
+            }
+        }
+    }
+}

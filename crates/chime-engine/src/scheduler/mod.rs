@@ -1,0 +1,301 @@
+//! The scheduler: turns due fires of the schedules in this instance's
+//! buckets into jobs, at their instant.
+//!
+//! Guarantee (DESIGN §2.1, §2.5): each fire makes at most one job, because
+//! the store applies a fire only under this instance's current bucket lease
+//! and epoch, only if the schedule's next fire and version are still what
+//! was read, and only once per fire key. A crash between reading and firing
+//! loses nothing: the schedule's next fire has not moved, so the next owner
+//! fires it (as a misfire if it is late by then, DESIGN §2.2).
+//!
+//! Not guaranteed: a fire lands within milliseconds only while this
+//! instance holds the bucket and the store answers in time; a fire
+//! processed late is counted as late (or missed), never silently dropped.
+//!
+//! Shape: fires due within a short look-ahead are loaded into an in-memory
+//! min-heap; the loop sleeps to the earliest instant and fires every due
+//! schedule in one batch. After a fire, the schedule's next instant is known
+//! locally, so it goes straight back into the heap without a reload.
+
+mod leases;
+pub mod plan;
+
+use crate::events::Events;
+use chime_core::model::Schedule;
+use chime_core::time::Clock;
+use chime_core::{ScheduleTimes, Zone};
+use chime_store::{FireBatch, FireResult, ScheduleFire, SchedulesDue, Store};
+use jiff::{SignedDuration, Timestamp};
+pub use leases::Leases;
+use plan::PlanConfig;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    pub instance_id: String,
+    /// Schedules are spread over this many buckets (DESIGN §4).
+    pub buckets: u32,
+    pub lease_ttl: SignedDuration,
+    pub renew_every: SignedDuration,
+    /// Fires due within this window are held in memory.
+    pub lookahead: SignedDuration,
+    /// A full reload of due schedules at least this often, as a safety net
+    /// for changes no notification announced.
+    pub reload_every: SignedDuration,
+    pub batch_max: usize,
+    pub plan: PlanConfig,
+    pub default_zone: Zone,
+}
+
+impl SchedulerConfig {
+    pub fn new(instance_id: &str) -> SchedulerConfig {
+        SchedulerConfig {
+            instance_id: instance_id.to_string(),
+            buckets: 256,
+            lease_ttl: SignedDuration::from_secs(5),
+            renew_every: SignedDuration::from_secs(1),
+            lookahead: SignedDuration::from_secs(2),
+            reload_every: SignedDuration::from_secs(5),
+            batch_max: 1000,
+            plan: PlanConfig::default(),
+            default_zone: Zone::utc(),
+        }
+    }
+}
+
+pub struct Scheduler {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    cfg: SchedulerConfig,
+    events: Events,
+    leases: Leases,
+    /// Min-heap of (instant, schedule id); entries whose schedule moved on are stale.
+    heap: BinaryHeap<Reverse<(Timestamp, String)>>,
+    loaded: HashMap<String, Loaded>,
+    next_load: Timestamp,
+}
+
+struct Loaded {
+    schedule: Schedule,
+    times: ScheduleTimes,
+}
+
+impl Scheduler {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        cfg: SchedulerConfig,
+        events: Events,
+    ) -> Scheduler {
+        let leases = Leases::new(
+            cfg.instance_id.clone(),
+            (0..cfg.buckets).collect(),
+            cfg.lease_ttl,
+            cfg.renew_every,
+        );
+        Scheduler {
+            store,
+            clock,
+            cfg,
+            events,
+            leases,
+            heap: BinaryHeap::new(),
+            loaded: HashMap::new(),
+            next_load: Timestamp::MIN,
+        }
+    }
+
+    /// Runs until `cancel`, then gives its buckets back.
+    pub async fn run(mut self, cancel: CancellationToken) {
+        let span = tracing::info_span!("scheduler", instance = %self.cfg.instance_id);
+        let _enter = span.enter();
+        let changed = self.events.schedules_changed();
+        loop {
+            let wake_at = match self.tick().await {
+                Ok(at) => at,
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduler pass failed; retrying");
+                    self.clock.now() + SignedDuration::from_millis(500)
+                }
+            };
+            let delay = wake_at
+                .duration_since(self.clock.now())
+                .max(SignedDuration::ZERO);
+            let sleep = tokio::time::sleep(delay.unsigned_abs());
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = changed.notified() => self.next_load = Timestamp::MIN,
+                _ = sleep => {}
+            }
+        }
+        self.leases.release_all(self.store.as_ref()).await;
+    }
+
+    /// One pass: renew leases, reload if due, fire everything due now.
+    /// Returns when the next pass should run. Tests call this directly on a
+    /// manual clock.
+    pub async fn tick(&mut self) -> chime_store::Result<Timestamp> {
+        let now = self.clock.now();
+        if self.leases.renew_if_due(self.store.as_ref(), now).await? {
+            self.next_load = Timestamp::MIN;
+        }
+        if now >= self.next_load {
+            self.load(now).await?;
+        }
+        self.fire_due(now).await?;
+        let mut wake = self.next_load.min(self.leases.next_renewal());
+        if let Some(Reverse((at, _))) = self.heap.peek() {
+            wake = wake.min(*at);
+        }
+        Ok(wake)
+    }
+
+    async fn load(&mut self, now: Timestamp) -> chime_store::Result<()> {
+        self.heap.clear();
+        self.loaded.clear();
+        let buckets = self.leases.held_buckets();
+        if !buckets.is_empty() {
+            let until = now + self.cfg.lookahead;
+            let due = self
+                .store
+                .schedules_due(SchedulesDue {
+                    buckets,
+                    until,
+                    limit: 100_000,
+                })
+                .await?;
+            for schedule in due {
+                self.admit(schedule);
+            }
+        }
+        self.next_load = now + self.cfg.reload_every;
+        Ok(())
+    }
+
+    /// Adds a schedule to the heap if it has a fire within the look-ahead.
+    fn admit(&mut self, schedule: Schedule) {
+        let Some(at) = schedule.next_fire_at else {
+            return;
+        };
+        match schedule.spec.times(&self.cfg.default_zone) {
+            Ok(times) => {
+                self.heap.push(Reverse((at, schedule.id.clone())));
+                self.loaded
+                    .insert(schedule.id.clone(), Loaded { schedule, times });
+            }
+            Err(e) => {
+                // Stored by an older version, or edited outside the API.
+                tracing::error!(schedule = %schedule.id, error = %e, "schedule does not validate; not firing it");
+            }
+        }
+    }
+
+    async fn fire_due(&mut self, now: Timestamp) -> chime_store::Result<()> {
+        loop {
+            let mut fires = Vec::new();
+            let mut ids = Vec::new();
+            while fires.len() < self.cfg.batch_max {
+                let Some(Reverse((at, _))) = self.heap.peek() else {
+                    break;
+                };
+                if *at > now {
+                    break;
+                }
+                let Some(Reverse((at, id))) = self.heap.pop() else {
+                    break;
+                };
+                let Some(entry) = self.loaded.get(&id) else {
+                    continue;
+                };
+                if entry.schedule.next_fire_at != Some(at) {
+                    continue; // stale heap item
+                }
+                let bucket = chime_core::model::schedule::bucket_of(&id, self.cfg.buckets);
+                let Some(epoch) = self.leases.epoch(bucket) else {
+                    continue; // bucket lost since the load
+                };
+                let plan = plan::plan(&entry.schedule, &entry.times, now, &self.cfg.plan);
+                fires.push(ScheduleFire {
+                    schedule_id: id.clone(),
+                    bucket,
+                    epoch,
+                    expected_next_fire_at: at,
+                    expected_version: entry.schedule.version,
+                    next_fire_at: plan.next_fire_at,
+                    overlap: entry.schedule.spec.overlap,
+                    occurrences: plan.occurrences,
+                });
+                ids.push(id);
+            }
+            if fires.is_empty() {
+                return Ok(());
+            }
+            let next: Vec<Option<Timestamp>> = fires.iter().map(|f| f.next_fire_at).collect();
+            let lateness: Vec<SignedDuration> = fires
+                .iter()
+                .map(|f| now.duration_since(f.expected_next_fire_at))
+                .collect();
+            let results = self
+                .store
+                .fire(FireBatch {
+                    owner: self.cfg.instance_id.clone(),
+                    fires,
+                    now: None,
+                })
+                .await?;
+            let mut made_jobs = false;
+            for (((id, next), late), result) in ids.into_iter().zip(next).zip(lateness).zip(results)
+            {
+                match result {
+                    FireResult::Applied {
+                        job_ids,
+                        skipped_overlap,
+                    } => {
+                        made_jobs |= !job_ids.is_empty();
+                        self.events.fired(job_ids.len(), late, skipped_overlap);
+                        self.requeue(&id, next, now);
+                    }
+                    FireResult::Duplicate => {
+                        // Edited, deleted or fired elsewhere: read it again.
+                        self.loaded.remove(&id);
+                        self.next_load = now;
+                    }
+                    FireResult::StaleEpoch => {
+                        self.loaded.remove(&id);
+                        self.leases.forget(chime_core::model::schedule::bucket_of(
+                            &id,
+                            self.cfg.buckets,
+                        ));
+                        self.events.stale_epoch();
+                    }
+                }
+            }
+            if made_jobs {
+                self.events.jobs_ready();
+            }
+        }
+    }
+
+    /// Puts a fired schedule back with its next instant, if it is soon.
+    fn requeue(&mut self, id: &str, next: Option<Timestamp>, now: Timestamp) {
+        let Some(entry) = self.loaded.get_mut(id) else {
+            return;
+        };
+        entry.schedule.next_fire_at = next;
+        match next {
+            Some(at) if at <= now + self.cfg.lookahead => {
+                self.heap.push(Reverse((at, id.to_string())))
+            }
+            _ => {
+                self.loaded.remove(id);
+            }
+        }
+    }
+
+    pub fn held_buckets(&self) -> Vec<u32> {
+        self.leases.held_buckets()
+    }
+}

@@ -1,0 +1,338 @@
+//! Workers: claim jobs, run them under a lease, report the outcome.
+//!
+//! Guarantee (DESIGN §2.4): at-least-once. A job runs while its lease is
+//! heartbeated; if the worker dies the lease expires and the reaper makes
+//! the job claimable again, counting the attempt. A worker that loses its
+//! lease (expired, or the job was cancelled) stops the work, and the store
+//! rejects its late completion.
+//!
+//! Not guaranteed: exactly-once side effects. Handlers dedupe on the
+//! idempotency key, which is stable across retries.
+
+use crate::events::Events;
+use crate::executor::{Executors, JobContext, JobError};
+use chime_core::model::AttemptOutcome;
+use chime_core::retry::backoff_delay;
+use chime_core::time::Clock;
+use chime_store::{
+    ClaimedJob, Completion, JobCompletion, JobsClaim, JobsComplete, JobsHeartbeat, Store,
+    StoreError,
+};
+use jiff::SignedDuration;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// A set of queues served with its own concurrency limit.
+#[derive(Debug, Clone)]
+pub struct Lane {
+    /// Empty: every queue.
+    pub queues: Vec<String>,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub worker_id: String,
+    pub lanes: Vec<Lane>,
+    pub lease: SignedDuration,
+    pub heartbeat_every: SignedDuration,
+    /// How often an idle lane looks for due jobs without being woken.
+    pub poll_every: Duration,
+    pub claim_batch: u32,
+    /// On shutdown, in-flight jobs get this long to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl WorkerConfig {
+    pub fn new(worker_id: &str, concurrency: usize) -> WorkerConfig {
+        WorkerConfig {
+            worker_id: worker_id.to_string(),
+            lanes: vec![Lane {
+                queues: Vec::new(),
+                concurrency,
+            }],
+            lease: SignedDuration::from_secs(30),
+            heartbeat_every: SignedDuration::from_secs(10),
+            poll_every: Duration::from_millis(200),
+            claim_batch: 64,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+struct Shared {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    cfg: WorkerConfig,
+    executors: Arc<Executors>,
+    events: Events,
+}
+
+pub struct Worker {
+    shared: Arc<Shared>,
+}
+
+impl Worker {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        cfg: WorkerConfig,
+        executors: Arc<Executors>,
+        events: Events,
+    ) -> Worker {
+        Worker {
+            shared: Arc::new(Shared {
+                store,
+                clock,
+                cfg,
+                executors,
+                events,
+            }),
+        }
+    }
+
+    /// Runs every lane until `cancel`, then drains (DESIGN: graceful shutdown).
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut lanes = JoinSet::new();
+        for lane in self.shared.cfg.lanes.clone() {
+            lanes.spawn(run_lane(self.shared.clone(), lane, cancel.clone()));
+        }
+        while lanes.join_next().await.is_some() {}
+    }
+}
+
+async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
+    let span = tracing::info_span!("worker", worker = %shared.cfg.worker_id, queues = ?lane.queues);
+    let _enter = span.enter();
+    let slots = Arc::new(Semaphore::new(lane.concurrency.max(1)));
+    let ready = shared.events.jobs_ready_signal();
+    // Cancelled only after the grace period, to stop work still running.
+    let hard_stop = CancellationToken::new();
+    let mut running = JoinSet::new();
+    while !cancel.is_cancelled() {
+        while running.try_join_next().is_some() {}
+        let free = slots.available_permits();
+        if free == 0 {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = running.join_next() => continue,
+            }
+        }
+        let claim = shared
+            .store
+            .jobs_claim(JobsClaim {
+                queues: lane.queues.clone(),
+                limit: (free as u32).min(shared.cfg.claim_batch),
+                worker: shared.cfg.worker_id.clone(),
+                lease: shared.cfg.lease,
+                now: None,
+            })
+            .await;
+        let claimed = match claim {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "claim failed; backing off");
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        if claimed.is_empty() {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = ready.notified() => {}
+                _ = tokio::time::sleep(shared.cfg.poll_every) => {}
+            }
+            continue;
+        }
+        for job in claimed {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                break;
+            };
+            let shared = shared.clone();
+            let stop = hard_stop.child_token();
+            running.spawn(async move {
+                execute(&shared, job, stop).await;
+                drop(permit);
+            });
+        }
+    }
+    let in_flight = running.len();
+    if in_flight > 0 {
+        tracing::info!(in_flight, "waiting for running jobs before shutdown");
+    }
+    let drained = tokio::time::timeout(shared.cfg.shutdown_grace, async {
+        while running.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("grace period over; stopping the jobs still running and releasing them");
+        hard_stop.cancel();
+        while running.join_next().await.is_some() {}
+    }
+}
+
+enum Ended {
+    Finished(Result<Option<String>, JobError>),
+    TimedOut,
+    LeaseLost,
+    ShutDown,
+}
+
+async fn execute(shared: &Shared, claimed: ClaimedJob, shutdown: CancellationToken) {
+    let ClaimedJob {
+        job, lease_token, ..
+    } = claimed;
+    let counters = &shared.events.counters;
+    counters.attempts.fetch_add(1, Ordering::Relaxed);
+    let started = shared.clock.now();
+    counters
+        .start_lateness
+        .observe(started.duration_since(job.run_at));
+    let span =
+        tracing::info_span!("job", id = %job.id, kind = %job.job.kind, attempt = job.attempt);
+    let _enter = span.enter();
+
+    let work = shutdown.child_token();
+    let lease_lost = CancellationToken::new();
+    let heartbeat = tokio::spawn(heartbeat(
+        shared.store.clone(),
+        job.id.clone(),
+        lease_token.clone(),
+        shared.cfg.lease,
+        shared.cfg.heartbeat_every,
+        lease_lost.clone(),
+    ));
+    let ctx = JobContext {
+        attempt: job.attempt,
+        idempotency_key: job.idempotency_key(),
+        cancel: work.clone(),
+    };
+    let timeout = Executors::timeout(&job);
+    let ended = tokio::select! {
+        result = shared.executors.run(&job, ctx) => Ended::Finished(result),
+        _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,
+        _ = lease_lost.cancelled() => Ended::LeaseLost,
+        _ = shutdown.cancelled() => Ended::ShutDown,
+    };
+    // Dropping the execution future above stopped the work; tell cooperative handlers too.
+    work.cancel();
+    heartbeat.abort();
+
+    let now = shared.clock.now();
+    let retry_or_dead = |after: Option<SignedDuration>| {
+        if job.attempt < job.job.max_attempts {
+            let delay = after
+                .unwrap_or_else(|| backoff_delay(&job.job.backoff, job.attempt, fastrand::u64(..)));
+            Completion::Retry {
+                at: now.checked_add(delay).unwrap_or(now),
+            }
+        } else {
+            Completion::Dead
+        }
+    };
+    let (completion, outcome, error, output) = match ended {
+        Ended::Finished(Ok(output)) => (
+            Completion::Succeeded,
+            AttemptOutcome::Succeeded,
+            None,
+            output,
+        ),
+        Ended::Finished(Err(JobError::Retry { error, after })) => (
+            retry_or_dead(after),
+            AttemptOutcome::Failed,
+            Some(error),
+            None,
+        ),
+        Ended::Finished(Err(JobError::Fail(error))) => {
+            (Completion::Dead, AttemptOutcome::Failed, Some(error), None)
+        }
+        Ended::TimedOut => (
+            retry_or_dead(None),
+            AttemptOutcome::TimedOut,
+            Some(format!("timed out after {} ms", timeout.as_millis())),
+            None,
+        ),
+        Ended::LeaseLost => {
+            counters.lease_lost.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("lease lost (expired or job cancelled); work stopped");
+            return;
+        }
+        // Released to run again soon; the interrupted attempt still counts.
+        Ended::ShutDown => (
+            Completion::Retry { at: now },
+            AttemptOutcome::Cancelled,
+            Some("worker shut down before the job finished".into()),
+            None,
+        ),
+    };
+    match &completion {
+        Completion::Succeeded => counters.succeeded.fetch_add(1, Ordering::Relaxed),
+        Completion::Retry { .. } => counters.retried.fetch_add(1, Ordering::Relaxed),
+        Completion::Dead => counters.dead.fetch_add(1, Ordering::Relaxed),
+    };
+    if outcome == AttemptOutcome::TimedOut {
+        counters.timed_out.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(error) = &error {
+        tracing::info!(%error, ?completion, "job attempt failed");
+    }
+    let result = shared
+        .store
+        .jobs_complete(JobsComplete {
+            completions: vec![JobCompletion {
+                job_id: job.id.clone(),
+                lease_token,
+                completion,
+                outcome,
+                error,
+                output,
+            }],
+            now: None,
+        })
+        .await;
+    match result.map(|mut r| r.pop()) {
+        Ok(Some(Ok(()))) | Ok(None) => {}
+        Ok(Some(Err(StoreError::LeaseLost))) => {
+            counters.lease_lost.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("completion rejected: the lease was lost meanwhile");
+        }
+        Ok(Some(Err(e))) | Err(e) => {
+            tracing::error!(error = %e, "could not record the job's outcome; its lease will expire")
+        }
+    }
+}
+
+async fn heartbeat(
+    store: Arc<dyn Store>,
+    job_id: String,
+    lease_token: String,
+    lease: SignedDuration,
+    every: SignedDuration,
+    lost: CancellationToken,
+) {
+    loop {
+        tokio::time::sleep(every.unsigned_abs()).await;
+        let beat = store
+            .jobs_heartbeat(JobsHeartbeat {
+                job_id: job_id.clone(),
+                lease_token: lease_token.clone(),
+                extend: lease,
+                now: None,
+            })
+            .await;
+        match beat {
+            Ok(_) => {}
+            Err(StoreError::LeaseLost) => {
+                lost.cancel();
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "heartbeat failed; will retry"),
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The scheduler end to end over a real SQLite store, driven by a manual
+//! clock: every `tick` runs one pass at the clock's instant, so days of
+//! schedule time pass without sleeping.
+
+use chime_core::model::{JobState, Occurrence, OccurrenceOutcome, ScheduleSpec};
+use chime_core::time::{Clock, ManualClock};
+use chime_engine::events::Events;
+use chime_engine::scheduler::{Scheduler, SchedulerConfig};
+use chime_engine::service::Service;
+use chime_store::sqlite::SqliteStore;
+use chime_store::{JobsList, OccurrencesList, Store};
+use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+
+struct World {
+    store: Arc<dyn Store>,
+    clock: ManualClock,
+    service: Service,
+    _dir: tempfile::TempDir,
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("instant")
+}
+
+async fn world(start: &str) -> World {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = ManualClock::new(ts(start));
+    let url = format!("sqlite://{}", dir.path().join("chime.db").display());
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open_with_clock(&url, Arc::new(clock.clone()))
+            .await
+            .expect("store"),
+    );
+    let service = Service {
+        store: store.clone(),
+        clock: Arc::new(clock.clone()),
+        events: Events::new(),
+        buckets: 16,
+        default_zone: chime_core::Zone::utc(),
+        allow_commands: false,
+    };
+    World {
+        store,
+        clock,
+        service,
+        _dir: dir,
+    }
+}
+
+fn scheduler(w: &World, instance: &str) -> Scheduler {
+    let mut cfg = SchedulerConfig::new(instance);
+    cfg.buckets = 16;
+    Scheduler::new(
+        w.store.clone(),
+        Arc::new(w.clock.clone()),
+        cfg,
+        Events::new(),
+    )
+}
+
+fn spec(json: serde_json::Value) -> ScheduleSpec {
+    serde_json::from_value(json).expect("spec")
+}
+
+/// Moves the clock from fire to fire of `id` until `until`, ticking each.
+async fn run_until(w: &World, schedulers: &mut [&mut Scheduler], id: &str, until: Timestamp) {
+    loop {
+        let s = w.store.schedules_get(id).await.unwrap().unwrap();
+        let Some(next) = s.next_fire_at.filter(|n| *n <= until) else {
+            break;
+        };
+        w.clock.set(next);
+        for s in schedulers.iter_mut() {
+            s.tick().await.expect("tick");
+        }
+    }
+}
+
+async fn fired_instants(w: &World, id: &str) -> Vec<Timestamp> {
+    let mut jobs = w
+        .store
+        .jobs_list(JobsList {
+            schedule_id: Some(id.into()),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    jobs.sort_by_key(|j| j.scheduled_for);
+    jobs.iter().filter_map(|j| j.scheduled_for).collect()
+}
+
+async fn ledger(w: &World, id: &str) -> Vec<Occurrence> {
+    let mut l = w
+        .store
+        .occurrences_list(OccurrencesList {
+            schedule_id: id.into(),
+            before: None,
+            limit: 1000,
+        })
+        .await
+        .unwrap();
+    l.reverse();
+    l
+}
+
+#[tokio::test]
+async fn a_dst_day_fires_each_wall_time_once() {
+    let w = world("2026-03-07T12:00:00Z").await;
+    let daily = w
+        .service
+        .schedule_create(spec(serde_json::json!({"name": "d", "cron": "30 2 * * *", "timezone": "America/New_York", "job": {}})))
+        .await
+        .unwrap();
+    let half_hourly = w
+        .service
+        .schedule_create(spec(serde_json::json!({"name": "h", "cron": "*/30 * * * *", "timezone": "America/New_York", "job": {}})))
+        .await
+        .unwrap();
+    let mut s = scheduler(&w, "a");
+    let end = ts("2026-03-09T12:00:00Z");
+    run_until(&w, &mut [&mut s], &daily.id, end).await;
+    assert_eq!(
+        fired_instants(&w, &daily.id).await,
+        vec![ts("2026-03-08T07:00:00Z"), ts("2026-03-09T06:30:00Z")],
+        "02:30 on the spring-forward day fires once, at 03:00 EDT"
+    );
+    let w2 = world("2026-03-08T05:50:00Z").await;
+    let hh = w2
+        .service
+        .schedule_create(half_hourly.spec.clone())
+        .await
+        .unwrap();
+    let mut s2 = scheduler(&w2, "a");
+    run_until(&w2, &mut [&mut s2], &hh.id, ts("2026-03-08T08:00:00Z")).await;
+    // 01:00, 01:30 EST, then 03:00 EDT: the missing hour has no fires.
+    assert_eq!(
+        fired_instants(&w2, &hh.id).await,
+        vec![
+            ts("2026-03-08T06:00:00Z"),
+            ts("2026-03-08T06:30:00Z"),
+            ts("2026-03-08T07:00:00Z"),
+            ts("2026-03-08T07:30:00Z"),
+            ts("2026-03-08T08:00:00Z")
+        ]
+    );
+}
+
+async fn downtime(policy: serde_json::Value) -> (World, String) {
+    let w = world("2026-01-01T09:30:00Z").await;
+    let s = w
+        .service
+        .schedule_create(spec(serde_json::json!({"name": "hourly", "cron": "0 * * * *", "job": {}, "misfire": policy})))
+        .await
+        .unwrap();
+    // No instance runs from 09:30 to 15:30.
+    w.clock.set(ts("2026-01-01T15:30:00Z"));
+    let mut sched = scheduler(&w, "a");
+    sched.tick().await.unwrap();
+    (w, s.id)
+}
+
+#[tokio::test]
+async fn misfire_fire_once_makes_one_catch_up_job() {
+    let (w, id) = downtime(serde_json::json!("fire_once")).await;
+    assert_eq!(
+        fired_instants(&w, &id).await,
+        vec![ts("2026-01-01T15:00:00Z")]
+    );
+    let l = ledger(&w, &id).await;
+    assert_eq!(
+        (l[0].outcome, l[0].count, l[0].scheduled_for),
+        (OccurrenceOutcome::Missed, 5, ts("2026-01-01T10:00:00Z"))
+    );
+    assert_eq!(l[1].outcome, OccurrenceOutcome::Fired);
+    let s = w.store.schedules_get(&id).await.unwrap().unwrap();
+    assert_eq!(s.next_fire_at, Some(ts("2026-01-01T16:00:00Z")));
+}
+
+#[tokio::test]
+async fn misfire_fire_all_replays_up_to_the_limit() {
+    let (w, id) = downtime(serde_json::json!({"policy": "fire_all", "catchup_limit": 3})).await;
+    assert_eq!(
+        fired_instants(&w, &id).await,
+        vec![
+            ts("2026-01-01T13:00:00Z"),
+            ts("2026-01-01T14:00:00Z"),
+            ts("2026-01-01T15:00:00Z")
+        ]
+    );
+    let l = ledger(&w, &id).await;
+    assert_eq!((l[0].outcome, l[0].count), (OccurrenceOutcome::Missed, 3));
+}
+
+#[tokio::test]
+async fn misfire_skip_fires_nothing_and_counts() {
+    let (w, id) = downtime(serde_json::json!("skip")).await;
+    assert!(fired_instants(&w, &id).await.is_empty());
+    let l = ledger(&w, &id).await;
+    assert_eq!(
+        (l.len(), l[0].outcome, l[0].count),
+        (1, OccurrenceOutcome::Missed, 6)
+    );
+}
+
+#[tokio::test]
+async fn overlap_skip_and_replace() {
+    for (overlap, expect_jobs) in [("skip", 1), ("replace", 3), ("allow", 3)] {
+        let w = world("2026-01-01T10:00:30Z").await;
+        let s = w
+            .service
+            .schedule_create(spec(
+                serde_json::json!({"name": "m", "every": "1m", "overlap": overlap, "job": {}}),
+            ))
+            .await
+            .unwrap();
+        let mut sched = scheduler(&w, "a");
+        // Nobody works the queue, so each job stays pending into the next fire.
+        run_until(&w, &mut [&mut sched], &s.id, ts("2026-01-01T10:03:00Z")).await;
+        let jobs = w
+            .store
+            .jobs_list(JobsList {
+                schedule_id: Some(s.id.clone()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(jobs.len(), expect_jobs, "{overlap}");
+        let l = ledger(&w, &s.id).await;
+        assert_eq!(l.len(), 3, "{overlap}: one ledger entry per fire");
+        match overlap {
+            "skip" => assert_eq!(
+                l.iter()
+                    .filter(|o| o.outcome == OccurrenceOutcome::Skipped)
+                    .count(),
+                2
+            ),
+            "replace" => {
+                let cancelled = jobs
+                    .iter()
+                    .filter(|j| j.state == JobState::Cancelled)
+                    .count();
+                assert_eq!(
+                    (cancelled, jobs.len() - cancelled),
+                    (2, 1),
+                    "only the newest stays pending"
+                );
+            }
+            _ => assert!(jobs.iter().all(|j| j.state == JobState::Pending)),
+        }
+    }
+}
+
+#[tokio::test]
+async fn clock_jumps_never_duplicate_a_fire() {
+    let w = world("2026-01-01T09:59:00Z").await;
+    let s = w
+        .service
+        .schedule_create(spec(
+            serde_json::json!({"name": "m", "every": "10m", "job": {}}),
+        ))
+        .await
+        .unwrap();
+    let mut sched = scheduler(&w, "a");
+    w.clock.set(ts("2026-01-01T10:00:00Z"));
+    sched.tick().await.unwrap();
+    // The clock jumps back an hour (NTP step), then runs forward again.
+    w.clock.set(ts("2026-01-01T09:00:00Z"));
+    sched.tick().await.unwrap();
+    w.clock.set(ts("2026-01-01T10:00:00Z"));
+    sched.tick().await.unwrap();
+    assert_eq!(
+        fired_instants(&w, &s.id).await,
+        vec![ts("2026-01-01T10:00:00Z")]
+    );
+    // A jump forward is a misfire like downtime: one catch-up (fire_once).
+    w.clock.set(ts("2026-01-01T11:05:00Z"));
+    sched.tick().await.unwrap();
+    assert_eq!(
+        fired_instants(&w, &s.id).await,
+        vec![ts("2026-01-01T10:00:00Z"), ts("2026-01-01T11:00:00Z")]
+    );
+}
+
+#[tokio::test]
+async fn two_schedulers_one_job_per_fire_and_takeover() {
+    let w = world("2026-01-01T09:59:59Z").await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let s = w
+            .service
+            .schedule_create(spec(
+                serde_json::json!({"name": format!("s{i}"), "every": "1m", "job": {}}),
+            ))
+            .await
+            .unwrap();
+        ids.push(s.id);
+    }
+    let mut a = scheduler(&w, "a");
+    let mut b = scheduler(&w, "b");
+    a.tick().await.unwrap();
+    b.tick().await.unwrap();
+    assert_eq!(a.held_buckets().len(), 16);
+    assert!(b.held_buckets().is_empty(), "b must not hold a's buckets");
+    for minute in 0..3 {
+        w.clock
+            .set(ts("2026-01-01T10:00:00Z") + SignedDuration::from_mins(minute));
+        a.tick().await.unwrap();
+        b.tick().await.unwrap();
+    }
+    // a dies; its leases expire (5 s TTL) and b takes over.
+    for minute in 3..6 {
+        w.clock
+            .set(ts("2026-01-01T10:00:00Z") + SignedDuration::from_mins(minute));
+        b.tick().await.unwrap();
+        b.tick().await.unwrap();
+    }
+    assert_eq!(b.held_buckets().len(), 16);
+    for id in &ids {
+        let fired = fired_instants(&w, id).await;
+        let expected: Vec<Timestamp> = (0..6)
+            .map(|m| ts("2026-01-01T10:00:00Z") + SignedDuration::from_mins(m))
+            .collect();
+        assert_eq!(fired, expected, "schedule {id}");
+    }
+}
+
+#[tokio::test]
+async fn pause_resume_and_trigger() {
+    let w = world("2026-01-01T09:59:00Z").await;
+    let s = w
+        .service
+        .schedule_create(spec(
+            serde_json::json!({"name": "m", "every": "1m", "job": {}}),
+        ))
+        .await
+        .unwrap();
+    let mut sched = scheduler(&w, "a");
+    w.service.schedule_pause(&s.id).await.unwrap();
+    w.clock.set(ts("2026-01-01T10:05:30Z"));
+    sched.tick().await.unwrap();
+    assert!(
+        fired_instants(&w, &s.id).await.is_empty(),
+        "paused schedules do not fire"
+    );
+    let resumed = w.service.schedule_resume(&s.id).await.unwrap();
+    assert_eq!(resumed.next_fire_at, Some(ts("2026-01-01T10:06:00Z")));
+    let l = ledger(&w, &s.id).await;
+    assert_eq!((l[0].outcome, l[0].count), (OccurrenceOutcome::Skipped, 6));
+    let job = w.service.schedule_trigger(&s.id).await.unwrap();
+    assert_eq!(
+        (job.schedule_id.as_deref(), job.scheduled_for),
+        (Some(s.id.as_str()), None)
+    );
+    assert_eq!(job.run_at, w.clock.now());
+}
