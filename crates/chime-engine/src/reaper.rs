@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub struct Reaper {
     store: Arc<dyn Store>,
@@ -24,8 +25,12 @@ impl Reaper {
     }
 
     pub async fn run(self, cancel: CancellationToken) {
-        let span = tracing::info_span!("reaper");
-        let _enter = span.enter();
+        self.run_loop(cancel)
+            .instrument(tracing::info_span!("reaper"))
+            .await
+    }
+
+    async fn run_loop(self, cancel: CancellationToken) {
         loop {
             match self
                 .store

@@ -7,6 +7,7 @@ use jiff::SignedDuration;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetentionConfig {
@@ -37,8 +38,12 @@ impl Retention {
     }
 
     pub async fn run(self, cancel: CancellationToken) {
-        let span = tracing::info_span!("retention");
-        let _enter = span.enter();
+        self.run_loop(cancel)
+            .instrument(tracing::info_span!("retention"))
+            .await
+    }
+
+    async fn run_loop(self, cancel: CancellationToken) {
         loop {
             let now = self.clock.now();
             let prune = RetentionPrune {

@@ -32,6 +32,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
@@ -109,9 +110,12 @@ impl Scheduler {
     }
 
     /// Runs until `cancel`, then gives its buckets back.
-    pub async fn run(mut self, cancel: CancellationToken) {
+    pub async fn run(self, cancel: CancellationToken) {
         let span = tracing::info_span!("scheduler", instance = %self.cfg.instance_id);
-        let _enter = span.enter();
+        self.run_loop(cancel).instrument(span).await
+    }
+
+    async fn run_loop(mut self, cancel: CancellationToken) {
         let changed = self.events.schedules_changed();
         loop {
             let wake_at = match self.tick().await {

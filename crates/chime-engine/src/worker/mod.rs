@@ -25,6 +25,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// A set of queues served with its own concurrency limit.
 #[derive(Debug, Clone)]
@@ -99,15 +100,14 @@ impl Worker {
     pub async fn run(self, cancel: CancellationToken) {
         let mut lanes = JoinSet::new();
         for lane in self.shared.cfg.lanes.clone() {
-            lanes.spawn(run_lane(self.shared.clone(), lane, cancel.clone()));
+            let span = tracing::info_span!("worker", worker = %self.shared.cfg.worker_id, queues = ?lane.queues);
+            lanes.spawn(run_lane(self.shared.clone(), lane, cancel.clone()).instrument(span));
         }
         while lanes.join_next().await.is_some() {}
     }
 }
 
 async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
-    let span = tracing::info_span!("worker", worker = %shared.cfg.worker_id, queues = ?lane.queues);
-    let _enter = span.enter();
     let slots = Arc::new(Semaphore::new(lane.concurrency.max(1)));
     let ready = shared.events.jobs_ready_signal();
     // Cancelled only after the grace period, to stop work still running.
@@ -156,10 +156,14 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
             };
             let shared = shared.clone();
             let stop = hard_stop.child_token();
-            running.spawn(async move {
-                execute(&shared, job, stop).await;
-                drop(permit);
-            });
+            let span = tracing::info_span!("job", id = %job.job.id, kind = %job.job.job.kind, attempt = job.job.attempt);
+            running.spawn(
+                async move {
+                    execute(&shared, job, stop).await;
+                    drop(permit);
+                }
+                .instrument(span),
+            );
         }
     }
     let in_flight = running.len();
@@ -194,10 +198,6 @@ async fn execute(shared: &Shared, claimed: ClaimedJob, shutdown: CancellationTok
     counters
         .start_lateness
         .observe(started.duration_since(job.run_at));
-    let span =
-        tracing::info_span!("job", id = %job.id, kind = %job.job.kind, attempt = job.attempt);
-    let _enter = span.enter();
-
     let work = shutdown.child_token();
     let lease_lost = CancellationToken::new();
     let heartbeat = tokio::spawn(heartbeat(

@@ -1,23 +1,192 @@
-//! `chime serve`. The scheduler, workers and API land with the single-node
-//! issue; until then the command says so instead of pretending to run.
+//! `chime serve`: the scheduler, workers and HTTP API in one process.
 
 use super::Failure;
-use clap::Args;
+use anyhow::Context;
+use chime_core::model::new_id;
+use chime_core::time::{Clock, SystemClock};
+use chime_core::Zone;
+use chime_engine::worker::WorkerConfig;
+use chime_engine::{Engine, EngineConfig, JobResult};
+use chime_store::sqlite::SqliteStore;
+use chime_store::Store;
+use clap::{Args, ValueEnum};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Store URL.
-    #[arg(long, default_value = "sqlite://chime.db")]
+    /// Store URL: sqlite://PATH[?synchronous=full].
+    #[arg(long, env = "CHIME_DB", default_value = "sqlite://chime.db")]
     db: String,
     /// Address of the HTTP API.
-    #[arg(long, default_value = "127.0.0.1:7070")]
-    listen: String,
+    #[arg(long, env = "CHIME_LISTEN", default_value = "127.0.0.1:7070")]
+    listen: SocketAddr,
+    /// What this instance does.
+    #[arg(long, env = "CHIME_ROLE", value_enum, default_value_t = Role::All)]
+    role: Role,
+    /// Jobs this instance runs at once.
+    #[arg(long, env = "CHIME_CONCURRENCY", default_value_t = 100)]
+    concurrency: usize,
+    /// Time zone of cron schedules that name none.
+    #[arg(long, env = "CHIME_DEFAULT_TIMEZONE", default_value = "UTC")]
+    default_timezone: String,
+    /// Allow jobs with command targets to run programs on this host.
+    #[arg(long, env = "CHIME_ALLOW_COMMANDS")]
+    allow_commands: bool,
+    /// Secret for the Chime-Signature header of HTTP callbacks.
+    #[arg(long, env = "CHIME_SIGNING_SECRET", hide_env_values = true)]
+    signing_secret: Option<String>,
+    /// A fire processed more than this many milliseconds after its instant
+    /// counts as missed and goes through the schedule's misfire policy.
+    #[arg(long, env = "CHIME_MISFIRE_THRESHOLD_MS", default_value_t = 5000)]
+    misfire_threshold_ms: u64,
+    /// Seconds in-flight jobs get to finish on SIGTERM/SIGINT.
+    #[arg(long, env = "CHIME_SHUTDOWN_GRACE", default_value_t = 30)]
+    shutdown_grace: u64,
+    /// Log format.
+    #[arg(long, env = "CHIME_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Role {
+    All,
+    Scheduler,
+    Worker,
+    Api,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), Failure> {
-    Err(Failure::Other(anyhow::anyhow!(
-        "chime serve is not built yet (would use --db {} --listen {}); `chime cron next` and `chime cron explain` work today",
-        args.db,
-        args.listen
+    init_logging(args.log_format);
+    let default_zone = Zone::get(&args.default_timezone)
+        .map_err(|e| Failure::Input(format!("--default-timezone: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(args, default_zone))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn open_store(url: &str) -> Result<Arc<dyn Store>, Failure> {
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::open(url)
+            .await
+            .with_context(|| format!("opening {url}"))?;
+        return Ok(Arc::new(store));
+    }
+    Err(Failure::Input(format!(
+        "--db {url:?}: unsupported store; this build supports sqlite://PATH"
     )))
+}
+
+async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
+    let store = open_store(&args.db).await?;
+    let instance = format!("{}-{}", hostname(), &new_id()[24..]);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut cfg = EngineConfig::single_node(&instance);
+    cfg.default_zone = default_zone.clone();
+    cfg.allow_commands = args.allow_commands;
+    cfg.signing_secret = args.signing_secret.map(String::into_bytes);
+    if let Some(s) = cfg.scheduler.as_mut() {
+        s.default_zone = default_zone;
+        s.plan.misfire_threshold = jiff::SignedDuration::from_millis(
+            args.misfire_threshold_ms.min(i64::MAX as u64) as i64,
+        );
+    }
+    let mut worker = WorkerConfig::new(&instance, args.concurrency);
+    worker.shutdown_grace = Duration::from_secs(args.shutdown_grace);
+    cfg.worker = Some(worker);
+    match args.role {
+        Role::All => {}
+        Role::Scheduler => cfg.worker = None,
+        Role::Worker => cfg.scheduler = None,
+        Role::Api => {
+            cfg.scheduler = None;
+            cfg.worker = None;
+        }
+    }
+    let mut engine = Engine::new(store.clone(), clock, cfg);
+    engine.handle("chime.noop", |_job, _ctx| async { JobResult::Ok(None) });
+    let app = chime_server::router(engine.service());
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    tracing::info!(listen = %args.listen, db = %args.db, instance = %instance, "chime is serving");
+
+    let cancel = CancellationToken::new();
+    let engine_task = tokio::spawn(engine.run(cancel.clone()));
+    let http_cancel = cancel.clone();
+    let http = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { http_cancel.cancelled().await });
+    let http_task = tokio::spawn(async move { http.await });
+
+    shutdown_signal().await;
+    tracing::info!("shutting down: no new claims; waiting for running jobs");
+    cancel.cancel();
+    http_task
+        .await
+        .context("HTTP server task")?
+        .context("HTTP server")?;
+    engine_task
+        .await
+        .context("engine task")?
+        .context("engine")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "chime".to_string())
 }

@@ -1,0 +1,28 @@
+pub mod health;
+pub mod jobs;
+pub mod queues;
+pub mod schedules;
+
+use serde::Serialize;
+
+/// One page of a list, with the cursor of the next page.
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 500;
+
+pub fn limit(requested: Option<u32>) -> Result<u32, crate::error::ApiError> {
+    let limit = requested.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(crate::error::ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    Ok(limit)
+}
