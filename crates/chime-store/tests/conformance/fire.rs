@@ -151,13 +151,10 @@ pub async fn is_idempotent_on_the_fire_key(store: Arc<dyn Store>) {
         })
         .await
         .unwrap();
-    let replay = fire(
-        &store,
-        OWNER,
-        vec![one_fire(&id, 1, epoch, t, secs(t, 60))],
-        t,
-    )
-    .await;
+    // The update bumped the version to 2; fire from a fresh read.
+    let mut replayed = one_fire(&id, 1, epoch, t, secs(t, 60));
+    replayed.expected_version = 2;
+    let replay = fire(&store, OWNER, vec![replayed], t).await;
     assert_eq!(
         replay,
         vec![FireResult::Applied {
