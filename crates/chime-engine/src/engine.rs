@@ -4,14 +4,16 @@
 use crate::events::Events;
 use crate::executor::command::CommandExecutor;
 use crate::executor::http::HttpExecutor;
-use crate::executor::{Executors, Handler, Handlers};
+use crate::executor::{Executors, Handler, Handlers, JobContext, JobResult};
 use crate::reaper::Reaper;
 use crate::retention::{Retention, RetentionConfig};
 use crate::scheduler::{Scheduler, SchedulerConfig};
 use crate::service::Service;
 use crate::worker::{Worker, WorkerConfig};
+use chime_core::model::Job;
 use chime_core::time::Clock;
 use chime_store::Store;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -68,8 +70,19 @@ impl Engine {
         }
     }
 
-    /// Registers the in-process handler for jobs of `kind` with no target.
-    pub fn handle(&mut self, kind: &str, handler: impl Handler) -> &mut Self {
+    /// Registers the in-process handler for jobs of `kind` with no target:
+    /// `engine.handle("report.daily", |job, ctx| async move { Ok(None) })`.
+    pub fn handle<F, Fut>(&mut self, kind: &str, handler: F) -> &mut Self
+    where
+        F: Fn(Job, JobContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = JobResult> + Send + 'static,
+    {
+        self.handlers.insert(kind, handler);
+        self
+    }
+
+    /// Registers a handler object (anything implementing [`Handler`]).
+    pub fn handle_with(&mut self, kind: &str, handler: impl Handler) -> &mut Self {
         self.handlers.insert(kind, handler);
         self
     }

@@ -1,0 +1,287 @@
+//! Workers and executors on a real engine over SQLite. Tests wait on
+//! signals (channels, drop guards, process exits), never on fixed sleeps.
+
+use chime_core::model::{AttemptOutcome, JobSpec, JobState};
+use chime_core::time::SystemClock;
+use chime_engine::worker::WorkerConfig;
+use chime_engine::{Engine, EngineConfig, JobError, JobResult};
+use chime_store::sqlite::SqliteStore;
+use chime_store::{JobsClaim, Store};
+use jiff::SignedDuration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+struct Harness {
+    store: Arc<dyn Store>,
+    engine: Option<Engine>,
+    cancel: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+async fn harness(concurrency: usize, allow_commands: bool) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("chime.db").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+    let mut cfg = EngineConfig::single_node("test");
+    cfg.scheduler = None;
+    cfg.allow_commands = allow_commands;
+    cfg.reap_every = Duration::from_millis(100);
+    let mut worker = WorkerConfig::new("test", concurrency);
+    worker.lease = SignedDuration::from_secs(1);
+    worker.heartbeat_every = SignedDuration::from_millis(100);
+    worker.poll_every = Duration::from_millis(50);
+    cfg.worker = Some(worker);
+    let engine = Engine::new(store.clone(), Arc::new(SystemClock), cfg);
+    Harness {
+        store,
+        engine: Some(engine),
+        cancel: CancellationToken::new(),
+        _dir: dir,
+    }
+}
+
+impl Harness {
+    fn engine(&mut self) -> &mut Engine {
+        self.engine.as_mut().expect("not started")
+    }
+
+    async fn enqueue(&self, json: serde_json::Value) -> String {
+        let spec: JobSpec = serde_json::from_value(json).unwrap();
+        let service = self
+            .engine
+            .as_ref()
+            .expect("enqueue before start")
+            .service();
+        service.job_enqueue(spec).await.unwrap().0.id
+    }
+
+    fn start(&mut self) {
+        let engine = self.engine.take().expect("started once");
+        tokio::spawn(engine.run(self.cancel.clone()));
+    }
+
+    async fn wait_state(&self, id: &str, state: JobState) -> chime_core::model::Job {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let job = self.store.jobs_get(id).await.unwrap().unwrap();
+            if job.state == state {
+                return job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {id} stuck in {:?}, wanted {state:?}",
+                job.state
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Sends on drop: proves a handler's future was dropped (its work stopped).
+struct DropSignal(Option<mpsc::UnboundedSender<&'static str>>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send("dropped");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handler_retries_with_backoff_then_succeeds() {
+    let mut h = harness(4, false).await;
+    let tries = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let seen = tries.clone();
+    h.engine().handle("flaky", move |_job, ctx| {
+        let seen = seen.clone();
+        async move {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if ctx.attempt < 3 {
+                JobResult::Err(JobError::retry(format!("attempt {} failed", ctx.attempt)))
+            } else {
+                Ok(Some("done".into()))
+            }
+        }
+    });
+    let id = h.enqueue(serde_json::json!({"kind": "flaky", "max_attempts": 5, "backoff": {"initial_ms": 20, "max_ms": 40}})).await;
+    h.start();
+    h.wait_state(&id, JobState::Succeeded).await;
+    let attempts = h.store.attempts_list(&id).await.unwrap();
+    let outcomes: Vec<_> = attempts.iter().map(|a| a.outcome).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            Some(AttemptOutcome::Failed),
+            Some(AttemptOutcome::Failed),
+            Some(AttemptOutcome::Succeeded)
+        ]
+    );
+    assert_eq!(attempts[2].output.as_deref(), Some("done"));
+    assert_eq!(tries.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_without_retry_and_missing_handler_are_dead_at_once() {
+    let mut h = harness(4, false).await;
+    h.engine().handle("bad", |_job, _ctx| async {
+        JobResult::Err(JobError::Fail("invalid input".into()))
+    });
+    let bad = h
+        .enqueue(serde_json::json!({"kind": "bad", "max_attempts": 5}))
+        .await;
+    let unknown = h
+        .enqueue(serde_json::json!({"kind": "nobody.handles.this", "max_attempts": 5}))
+        .await;
+    h.start();
+    for id in [&bad, &unknown] {
+        let job = h.wait_state(id, JobState::Dead).await;
+        assert_eq!(job.attempt, 1, "no retry");
+    }
+    let job = h.store.jobs_get(&unknown).await.unwrap().unwrap();
+    assert!(job.last_error.unwrap().contains("no handler"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_stops_the_work() {
+    let mut h = harness(4, false).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    h.engine().handle("stuck", move |_job, _ctx| {
+        let guard = DropSignal(Some(tx.clone()));
+        async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+            Ok(None)
+        }
+    });
+    let id = h
+        .enqueue(serde_json::json!({"kind": "stuck", "timeout_ms": 200, "max_attempts": 1}))
+        .await;
+    h.start();
+    assert_eq!(rx.recv().await, Some("dropped"));
+    h.wait_state(&id, JobState::Dead).await;
+    let attempts = h.store.attempts_list(&id).await.unwrap();
+    assert_eq!(attempts[0].outcome, Some(AttemptOutcome::TimedOut));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_running_job_stops_the_work() {
+    let mut h = harness(4, false).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    h.engine().handle("long", move |_job, _ctx| {
+        let guard = DropSignal(Some(tx.clone()));
+        let started = tx.clone();
+        async move {
+            let _guard = guard;
+            let _ = started.send("started");
+            std::future::pending::<()>().await;
+            Ok(None)
+        }
+    });
+    let id = h
+        .enqueue(serde_json::json!({"kind": "long", "timeout_ms": 600000}))
+        .await;
+    h.start();
+    assert_eq!(rx.recv().await, Some("started"));
+    h.store.jobs_cancel(&id).await.unwrap();
+    // The next heartbeat finds the lease revoked and drops the work.
+    assert_eq!(rx.recv().await, Some("dropped"));
+    assert_eq!(
+        h.store.jobs_get(&id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_timeout_kills_the_whole_process_group() {
+    let mut h = harness(4, true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let script = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
+    let id = h
+        .enqueue(serde_json::json!({"max_attempts": 1, "target": {"command": {"argv": ["sh", "-c", script], "timeout_ms": 300}}}))
+        .await;
+    let ok = h.enqueue(serde_json::json!({"target": {"command": {"argv": ["sh", "-c", "echo hello; echo oops >&2"]}}})).await;
+    h.start();
+    h.wait_state(&id, JobState::Dead).await;
+    let pid = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .to_string();
+    let proc_dir = format!("/proc/{pid}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // The grandchild `sleep 30` is gone (or a zombie awaiting its reaper).
+    while std::path::Path::new(&proc_dir).exists()
+        && !std::fs::read_to_string(format!("{proc_dir}/stat"))
+            .unwrap_or_default()
+            .contains(") Z")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "sleep {pid} outlived the job's timeout"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.wait_state(&ok, JobState::Succeeded).await;
+    let attempts = h.store.attempts_list(&ok).await.unwrap();
+    let output = attempts[0].output.clone().unwrap();
+    assert!(
+        output.contains("hello") && output.contains("oops"),
+        "{output}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn higher_priority_runs_first() {
+    let mut h = harness(1, false).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    h.engine().handle("p", move |job, _ctx| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(job.job.priority);
+            Ok(None)
+        }
+    });
+    for p in [0, 0, 10, -5, 10] {
+        h.enqueue(serde_json::json!({"kind": "p", "priority": p}))
+            .await;
+    }
+    h.start();
+    let mut order = Vec::new();
+    for _ in 0..5 {
+        order.push(rx.recv().await.unwrap());
+    }
+    assert_eq!(order, vec![10, 10, 0, 0, -5]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_workers_job_is_rescued_and_run_again() {
+    let mut h = harness(4, false).await;
+    h.engine().handle("k", |_job, _ctx| async { Ok(None) });
+    let id = h
+        .enqueue(serde_json::json!({"kind": "k", "backoff": {"initial_ms": 10, "max_ms": 10}}))
+        .await;
+    // A worker that claims the job and then dies: its lease simply expires.
+    let claimed = h
+        .store
+        .jobs_claim(JobsClaim {
+            queues: vec![],
+            limit: 1,
+            worker: "ghost".into(),
+            lease: SignedDuration::from_millis(300),
+            now: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    h.start();
+    h.wait_state(&id, JobState::Succeeded).await;
+    let attempts = h.store.attempts_list(&id).await.unwrap();
+    assert_eq!(attempts[0].outcome, Some(AttemptOutcome::LeaseExpired));
+    assert_eq!(
+        (attempts[1].outcome, attempts[1].worker.as_str()),
+        (Some(AttemptOutcome::Succeeded), "test")
+    );
+}
