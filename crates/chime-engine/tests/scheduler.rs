@@ -356,3 +356,36 @@ async fn pause_resume_and_trigger() {
     );
     assert_eq!(job.run_at, w.clock.now());
 }
+
+#[tokio::test]
+async fn the_scheduler_wakes_at_each_fire_instant() {
+    // Follow the scheduler's own wake-up times: every fire must be written at
+    // its exact instant, whatever the gap between fires and reloads.
+    let w = world("2026-01-01T10:00:00.250Z").await;
+    let mut ids = Vec::new();
+    for every in ["1s", "3s", "10s", "17s"] {
+        let s = w
+            .service
+            .schedule_create(spec(
+                serde_json::json!({"name": every, "every": every, "job": {}}),
+            ))
+            .await
+            .unwrap();
+        ids.push(s.id);
+    }
+    let mut sched = scheduler(&w, "a");
+    let end = ts("2026-01-01T10:01:00Z");
+    while w.clock.now() < end {
+        let wake = sched.tick().await.unwrap();
+        assert!(wake > w.clock.now(), "the scheduler must not spin");
+        w.clock.set(wake);
+    }
+    for id in &ids {
+        let l = ledger(&w, id).await;
+        assert!(!l.is_empty());
+        for o in &l {
+            assert_eq!(o.outcome, OccurrenceOutcome::Fired, "{o:?}");
+            assert_eq!(o.recorded_at, o.scheduled_for, "fired late: {o:?}");
+        }
+    }
+}

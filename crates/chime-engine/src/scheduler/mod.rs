@@ -41,7 +41,7 @@ pub struct SchedulerConfig {
     pub buckets: u32,
     pub lease_ttl: SignedDuration,
     pub renew_every: SignedDuration,
-    /// Fires due within this window are held in memory.
+    /// Fires due up to this long after the next reload are held in memory.
     pub lookahead: SignedDuration,
     /// A full reload of due schedules at least this often, as a safety net
     /// for changes no notification announced.
@@ -160,9 +160,10 @@ impl Scheduler {
     async fn load(&mut self, now: Timestamp) -> chime_store::Result<()> {
         self.heap.clear();
         self.loaded.clear();
+        self.next_load = now + self.cfg.reload_every;
         let buckets = self.leases.held_buckets();
         if !buckets.is_empty() {
-            let until = now + self.cfg.lookahead;
+            let until = self.horizon();
             let due = self
                 .store
                 .schedules_due(SchedulesDue {
@@ -175,8 +176,13 @@ impl Scheduler {
                 self.admit(schedule);
             }
         }
-        self.next_load = now + self.cfg.reload_every;
         Ok(())
+    }
+
+    /// Memory holds every fire due before the next reload plus the
+    /// look-ahead, so none waits for a reload to be seen.
+    fn horizon(&self) -> Timestamp {
+        self.next_load + self.cfg.lookahead
     }
 
     /// Adds a schedule to the heap if it has a fire within the look-ahead.
@@ -260,7 +266,7 @@ impl Scheduler {
                     } => {
                         made_jobs |= !job_ids.is_empty();
                         self.events.fired(job_ids.len(), late, skipped_overlap);
-                        self.requeue(&id, next, now);
+                        self.requeue(&id, next);
                     }
                     FireResult::Duplicate => {
                         // Edited, deleted or fired elsewhere: read it again.
@@ -284,15 +290,13 @@ impl Scheduler {
     }
 
     /// Puts a fired schedule back with its next instant, if it is soon.
-    fn requeue(&mut self, id: &str, next: Option<Timestamp>, now: Timestamp) {
+    fn requeue(&mut self, id: &str, next: Option<Timestamp>) {
         let Some(entry) = self.loaded.get_mut(id) else {
             return;
         };
         entry.schedule.next_fire_at = next;
         match next {
-            Some(at) if at <= now + self.cfg.lookahead => {
-                self.heap.push(Reverse((at, id.to_string())))
-            }
+            Some(at) if at <= self.horizon() => self.heap.push(Reverse((at, id.to_string()))),
             _ => {
                 self.loaded.remove(id);
             }

@@ -1,0 +1,270 @@
+//! chime's load generator. Run in release, on an otherwise idle machine:
+//!
+//!     cargo run --release -p chime-bench -- lateness --schedules 1000 --seconds 20
+//!     cargo run --release -p chime-bench -- throughput --jobs 100000 --concurrency 100
+//!     cargo run --release -p chime-bench -- enqueue --jobs 100000 --batch 1
+//!
+//! Each runs `--runs` times (default 3) on a fresh SQLite file and prints
+//! every run and the median. The engine runs in-process, so the figures are
+//! the scheduler, workers and store, without HTTP in front.
+
+use anyhow::Context;
+use chime_core::model::{new_id, JobTemplate, ScheduleSpec};
+use chime_core::time::SystemClock;
+use chime_engine::worker::WorkerConfig;
+use chime_engine::{Engine, EngineConfig};
+use chime_store::sqlite::SqliteStore;
+use chime_store::{JobsList, NewJob, OccurrencesList, Store};
+use clap::{Parser, Subcommand};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+    /// Repetitions; the median is reported.
+    #[arg(long, global = true, default_value_t = 3)]
+    runs: usize,
+    /// `sqlite:` URL template; `{dir}` becomes a fresh temp dir per run.
+    #[arg(long, global = true, default_value = "sqlite://{dir}/bench.db")]
+    db: String,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Every-second schedules: lateness from the scheduled instant to the job's start, missed and duplicate fires.
+    Lateness {
+        #[arg(long, default_value_t = 1000)]
+        schedules: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
+    /// End to end: pre-enqueued no-op jobs drained by the workers.
+    Throughput {
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 100)]
+        concurrency: usize,
+    },
+    /// Enqueue rate through the store, in batches of `--batch`.
+    Enqueue {
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut figures: Vec<Vec<(String, f64)>> = Vec::new();
+    for run in 1..=cli.runs {
+        let dir = tempfile::tempdir()?;
+        let url = cli.db.replace("{dir}", &dir.path().display().to_string());
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&url).await.context("opening the store")?);
+        let result = match &cli.cmd {
+            Cmd::Lateness { schedules, seconds } => lateness(store, *schedules, *seconds).await?,
+            Cmd::Throughput { jobs, concurrency } => throughput(store, *jobs, *concurrency).await?,
+            Cmd::Enqueue { jobs, batch } => enqueue(store, *jobs, *batch).await?,
+        };
+        println!(
+            "run {run}: {}",
+            result
+                .iter()
+                .map(|(k, v)| format!("{k}={v:.2}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        figures.push(result);
+    }
+    let Some(first) = figures.first() else {
+        return Ok(());
+    };
+    let medians: Vec<String> = (0..first.len())
+        .map(|i| {
+            let mut vals: Vec<f64> = figures.iter().map(|f| f[i].1).collect();
+            vals.sort_by(f64::total_cmp);
+            format!("{}={:.2}", first[i].0, vals[vals.len() / 2])
+        })
+        .collect();
+    println!("median of {}: {}", figures.len(), medians.join(" "));
+    Ok(())
+}
+
+fn engine(store: Arc<dyn Store>, concurrency: usize, scheduler: bool) -> Engine {
+    let mut cfg = EngineConfig::single_node("bench");
+    if !scheduler {
+        cfg.scheduler = None;
+    }
+    cfg.worker = Some(WorkerConfig::new("bench", concurrency));
+    Engine::new(store, Arc::new(SystemClock), cfg)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn lateness(
+    store: Arc<dyn Store>,
+    schedules: usize,
+    seconds: u64,
+) -> anyhow::Result<Vec<(String, f64)>> {
+    let mut engine = engine(store.clone(), 200, true);
+    let samples: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let sink = samples.clone();
+    engine.handle("bench.tick", move |job, _ctx| {
+        let late_ms = job
+            .scheduled_for
+            .map(|at| Timestamp::now().duration_since(at).as_secs_f64() * 1000.0);
+        if let (Some(ms), Ok(mut s)) = (late_ms, sink.lock()) {
+            s.push(ms);
+        }
+        async { Ok(None) }
+    });
+    let service = engine.service();
+    let mut ids = Vec::with_capacity(schedules);
+    for i in 0..schedules {
+        let spec: ScheduleSpec = serde_json::from_value(serde_json::json!({
+            "name": format!("bench-{i}"), "every": "1s", "job": {"kind": "bench.tick", "queue": "bench"}
+        }))?;
+        ids.push(service.schedule_create(spec).await?.id);
+    }
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(engine.run(cancel.clone()));
+    // Warm-up: the first second loads every schedule at once.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    if let Ok(mut s) = samples.lock() {
+        s.clear();
+    }
+    let started = Timestamp::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let ended = Timestamp::now();
+    cancel.cancel();
+    running.await??;
+
+    let mut late = samples.lock().map(|s| s.clone()).unwrap_or_default();
+    late.sort_by(f64::total_cmp);
+    // Every whole second inside the window must have exactly one job per schedule.
+    let first = started.as_second() + 1;
+    let last = ended.as_second() - 2;
+    let mut missed = 0u64;
+    let mut duplicated = 0u64;
+    for id in &ids {
+        let jobs = store
+            .jobs_list(JobsList {
+                schedule_id: Some(id.clone()),
+                limit: 100_000,
+                ..Default::default()
+            })
+            .await?;
+        let mut seen = HashSet::new();
+        for j in &jobs {
+            if let Some(at) = j.scheduled_for {
+                if !seen.insert(at.as_second()) {
+                    duplicated += 1;
+                }
+            }
+        }
+        missed += (first..=last).filter(|s| !seen.contains(s)).count() as u64;
+        let ledger = store
+            .occurrences_list(OccurrencesList {
+                schedule_id: id.clone(),
+                before: None,
+                limit: 100_000,
+            })
+            .await?;
+        missed += ledger
+            .iter()
+            .filter(|o| o.outcome == chime_core::model::OccurrenceOutcome::Missed)
+            .map(|o| o.count)
+            .sum::<u64>();
+    }
+    Ok(vec![
+        ("schedules".into(), schedules as f64),
+        ("fires".into(), late.len() as f64),
+        ("p50_ms".into(), percentile(&late, 0.50)),
+        ("p99_ms".into(), percentile(&late, 0.99)),
+        ("max_ms".into(), late.last().copied().unwrap_or(f64::NAN)),
+        ("missed".into(), missed as f64),
+        ("duplicated".into(), duplicated as f64),
+    ])
+}
+
+fn noop_jobs(n: usize, run_at: Timestamp) -> Vec<NewJob> {
+    (0..n)
+        .map(|_| NewJob {
+            id: new_id(),
+            namespace: "default".into(),
+            job: JobTemplate::new("bench", "chime.noop"),
+            run_at,
+            schedule_id: None,
+            scheduled_for: None,
+            unique_key: None,
+        })
+        .collect()
+}
+
+async fn throughput(
+    store: Arc<dyn Store>,
+    jobs: usize,
+    concurrency: usize,
+) -> anyhow::Result<Vec<(String, f64)>> {
+    let past = Timestamp::now() - SignedDuration::from_secs(1);
+    for chunk in noop_jobs(jobs, past).chunks(1000) {
+        store.jobs_enqueue(chunk.to_vec()).await?;
+    }
+    let mut engine = engine(store.clone(), concurrency, false);
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = done.clone();
+    engine.handle("chime.noop", move |_job, _ctx| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        async { Ok(None) }
+    });
+    let cancel = CancellationToken::new();
+    let t0 = Instant::now();
+    let running = tokio::spawn(engine.run(cancel.clone()));
+    loop {
+        let stats = store.queues_stats().await?;
+        let finished: u64 = stats.iter().map(|s| s.succeeded).sum();
+        if finished as usize >= jobs {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    cancel.cancel();
+    running.await??;
+    Ok(vec![
+        ("jobs".into(), jobs as f64),
+        ("seconds".into(), secs),
+        ("jobs_per_s".into(), jobs as f64 / secs),
+    ])
+}
+
+async fn enqueue(
+    store: Arc<dyn Store>,
+    jobs: usize,
+    batch: usize,
+) -> anyhow::Result<Vec<(String, f64)>> {
+    let all = noop_jobs(jobs, Timestamp::now());
+    let t0 = Instant::now();
+    for chunk in all.chunks(batch.max(1)) {
+        store.jobs_enqueue(chunk.to_vec()).await?;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    Ok(vec![
+        ("jobs".into(), jobs as f64),
+        ("batch".into(), batch as f64),
+        ("jobs_per_s".into(), jobs as f64 / secs),
+    ])
+}
