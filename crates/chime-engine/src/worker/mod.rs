@@ -9,15 +9,17 @@
 //! Not guaranteed: exactly-once side effects. Handlers dedupe on the
 //! idempotency key, which is stable across retries.
 
+mod completer;
+
 use crate::events::Events;
 use crate::executor::{Executors, JobContext, JobError};
 use chime_core::model::AttemptOutcome;
 use chime_core::retry::backoff_delay;
 use chime_core::time::Clock;
 use chime_store::{
-    ClaimedJob, Completion, JobCompletion, JobsClaim, JobsComplete, JobsHeartbeat, Store,
-    StoreError,
+    ClaimedJob, Completion, JobCompletion, JobsClaim, JobsHeartbeat, Store, StoreError,
 };
+use completer::Completer;
 use jiff::SignedDuration;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -67,6 +69,7 @@ impl WorkerConfig {
 
 struct Shared {
     store: Arc<dyn Store>,
+    completer: Completer,
     clock: Arc<dyn Clock>,
     cfg: WorkerConfig,
     executors: Arc<Executors>,
@@ -87,6 +90,7 @@ impl Worker {
     ) -> Worker {
         Worker {
             shared: Arc::new(Shared {
+                completer: Completer::start(store.clone()),
                 store,
                 clock,
                 cfg,
@@ -116,7 +120,10 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
     while !cancel.is_cancelled() {
         while running.try_join_next().is_some() {}
         let free = slots.available_permits();
-        if free == 0 {
+        // A busy lane claims in batches of at least a quarter of its slots:
+        // many one-job claims would cost a write each.
+        let worth_claiming = (lane.concurrency / 4).clamp(1, shared.cfg.claim_batch as usize);
+        if free < worth_claiming && !running.is_empty() {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = running.join_next() => continue,
@@ -159,8 +166,7 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
             let span = tracing::info_span!("job", id = %job.job.id, kind = %job.job.job.kind, attempt = job.job.attempt);
             running.spawn(
                 async move {
-                    execute(&shared, job, stop).await;
-                    drop(permit);
+                    execute(&shared, job, stop, permit).await;
                 }
                 .instrument(span),
             );
@@ -188,7 +194,14 @@ enum Ended {
     ShutDown,
 }
 
-async fn execute(shared: &Shared, claimed: ClaimedJob, shutdown: CancellationToken) {
+/// Runs one job. `slot` is released as soon as the work ends: the slot
+/// bounds concurrent executions, not outcomes waiting to be written.
+async fn execute(
+    shared: &Shared,
+    claimed: ClaimedJob,
+    shutdown: CancellationToken,
+    slot: tokio::sync::OwnedSemaphorePermit,
+) {
     let ClaimedJob {
         job, lease_token, ..
     } = claimed;
@@ -199,15 +212,14 @@ async fn execute(shared: &Shared, claimed: ClaimedJob, shutdown: CancellationTok
         .start_lateness
         .observe(started.duration_since(job.run_at));
     let work = shutdown.child_token();
-    let lease_lost = CancellationToken::new();
-    let heartbeat = tokio::spawn(heartbeat(
-        shared.store.clone(),
-        job.id.clone(),
-        lease_token.clone(),
+    // Polled beside the work in the select below: no task to spawn per job.
+    let heartbeat = heartbeat(
+        shared.store.as_ref(),
+        &job.id,
+        &lease_token,
         shared.cfg.lease,
         shared.cfg.heartbeat_every,
-        lease_lost.clone(),
-    ));
+    );
     let ctx = JobContext {
         attempt: job.attempt,
         idempotency_key: job.idempotency_key(),
@@ -217,12 +229,12 @@ async fn execute(shared: &Shared, claimed: ClaimedJob, shutdown: CancellationTok
     let ended = tokio::select! {
         result = shared.executors.run(&job, ctx) => Ended::Finished(result),
         _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,
-        _ = lease_lost.cancelled() => Ended::LeaseLost,
+        _ = heartbeat => Ended::LeaseLost,
         _ = shutdown.cancelled() => Ended::ShutDown,
     };
     // Dropping the execution future above stopped the work; tell cooperative handlers too.
     work.cancel();
-    heartbeat.abort();
+    drop(slot);
 
     let now = shared.clock.now();
     let retry_or_dead = |after: Option<SignedDuration>| {
@@ -283,55 +295,50 @@ async fn execute(shared: &Shared, claimed: ClaimedJob, shutdown: CancellationTok
         tracing::info!(%error, ?completion, "job attempt failed");
     }
     let result = shared
-        .store
-        .jobs_complete(JobsComplete {
-            completions: vec![JobCompletion {
-                job_id: job.id.clone(),
-                lease_token,
-                completion,
-                outcome,
-                error,
-                output,
-            }],
-            now: None,
+        .completer
+        .complete(JobCompletion {
+            job_id: job.id.clone(),
+            lease_token,
+            completion,
+            outcome,
+            error,
+            output,
         })
         .await;
-    match result.map(|mut r| r.pop()) {
-        Ok(Some(Ok(()))) | Ok(None) => {}
-        Ok(Some(Err(StoreError::LeaseLost))) => {
+    match result {
+        Ok(()) => {}
+        Err(StoreError::LeaseLost) => {
             counters.lease_lost.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("completion rejected: the lease was lost meanwhile");
         }
-        Ok(Some(Err(e))) | Err(e) => {
+        Err(e) => {
             tracing::error!(error = %e, "could not record the job's outcome; its lease will expire")
         }
     }
 }
 
+/// Renews the lease until it is lost (expired, or the job was cancelled);
+/// returns only then.
 async fn heartbeat(
-    store: Arc<dyn Store>,
-    job_id: String,
-    lease_token: String,
+    store: &dyn Store,
+    job_id: &str,
+    lease_token: &str,
     lease: SignedDuration,
     every: SignedDuration,
-    lost: CancellationToken,
 ) {
     loop {
         tokio::time::sleep(every.unsigned_abs()).await;
         let beat = store
             .jobs_heartbeat(JobsHeartbeat {
-                job_id: job_id.clone(),
-                lease_token: lease_token.clone(),
+                job_id: job_id.to_string(),
+                lease_token: lease_token.to_string(),
                 extend: lease,
                 now: None,
             })
             .await;
         match beat {
             Ok(_) => {}
-            Err(StoreError::LeaseLost) => {
-                lost.cancel();
-                return;
-            }
+            Err(StoreError::LeaseLost) => return,
             Err(e) => tracing::warn!(error = %e, "heartbeat failed; will retry"),
         }
     }

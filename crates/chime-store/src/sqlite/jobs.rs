@@ -57,19 +57,20 @@ impl SqliteStore {
             .await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
-            let job = rows::job(row)?;
-            sqlx::query(include_str!("sql/attempt_start.sql"))
-                .bind(&job.id)
-                .bind(i64::from(job.attempt))
+            claimed.push(ClaimedJob {
+                job: rows::job(row)?,
+                lease_token: token.clone(),
+                lease_expires_at: expires,
+            });
+        }
+        if !claimed.is_empty() {
+            let ids: Vec<&str> = claimed.iter().map(|c| c.job.id.as_str()).collect();
+            sqlx::query(include_str!("sql/attempts_start_batch.sql"))
+                .bind(to_json(&ids)?)
                 .bind(&p.worker)
                 .bind(ms(now))
                 .execute(&mut *tx)
                 .await?;
-            claimed.push(ClaimedJob {
-                job,
-                lease_token: token.clone(),
-                lease_expires_at: expires,
-            });
         }
         tx.commit().await?;
         // RETURNING does not follow the subquery's order.
@@ -96,45 +97,63 @@ impl SqliteStore {
         row.map(ts).transpose()?.ok_or(StoreError::LeaseLost)
     }
 
+    /// One statement for the jobs and one for their attempts, whatever the
+    /// batch size: the worker's completer sends many at once under load.
     pub(super) async fn job_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
         let now = self.now_or(p.now);
+        let finishes: Vec<serde_json::Value> = p
+            .completions
+            .iter()
+            .map(|c| {
+                let (state, run_at, finished_at) = match c.completion {
+                    Completion::Succeeded => (JobState::Succeeded, None, Some(ms(now))),
+                    Completion::Retry { at } => (JobState::Pending, Some(ms(at)), None),
+                    Completion::Dead => (JobState::Dead, None, Some(ms(now))),
+                };
+                serde_json::json!({
+                    "id": c.job_id, "token": c.lease_token, "state": state.as_str(),
+                    "run_at": run_at, "finished_at": finished_at, "error": c.error,
+                })
+            })
+            .collect();
         let mut tx = self.writer.begin().await?;
-        let mut results = Vec::with_capacity(p.completions.len());
-        for c in &p.completions {
-            let (state, run_at, finished_at) = match c.completion {
-                Completion::Succeeded => (JobState::Succeeded, None, Some(now)),
-                Completion::Retry { at } => (JobState::Pending, Some(at), None),
-                Completion::Dead => (JobState::Dead, None, Some(now)),
-            };
-            let attempt: Option<i64> = sqlx::query_scalar(include_str!("sql/job_finish.sql"))
-                .bind(&c.job_id)
-                .bind(&c.lease_token)
-                .bind(state.as_str())
-                .bind(run_at.map(ms))
-                .bind(finished_at.map(ms))
-                .bind(&c.error)
+        let applied: Vec<(String, i64)> = sqlx::query_as(include_str!("sql/jobs_finish_batch.sql"))
+            .bind(to_json(&finishes)?)
+            .bind(ms(now))
+            .fetch_all(&mut *tx)
+            .await?;
+        let attempt_of: std::collections::HashMap<&str, i64> =
+            applied.iter().map(|(id, a)| (id.as_str(), *a)).collect();
+        let attempts: Vec<serde_json::Value> = p
+            .completions
+            .iter()
+            .filter_map(|c| {
+                attempt_of.get(c.job_id.as_str()).map(|attempt| {
+                    serde_json::json!({
+                        "id": c.job_id, "attempt": attempt, "outcome": c.outcome.as_str(),
+                        "error": c.error, "output": c.output,
+                    })
+                })
+            })
+            .collect();
+        if !attempts.is_empty() {
+            sqlx::query(include_str!("sql/attempts_finish_batch.sql"))
+                .bind(to_json(&attempts)?)
                 .bind(ms(now))
-                .fetch_optional(&mut *tx)
+                .execute(&mut *tx)
                 .await?;
-            match attempt {
-                None => results.push(Err(StoreError::LeaseLost)),
-                Some(attempt) => {
-                    finish_attempt(
-                        &mut tx,
-                        &c.job_id,
-                        attempt,
-                        now,
-                        c.outcome,
-                        c.error.as_deref(),
-                        c.output.as_deref(),
-                    )
-                    .await?;
-                    results.push(Ok(()));
-                }
-            }
         }
         tx.commit().await?;
-        Ok(results)
+        Ok(p.completions
+            .iter()
+            .map(|c| {
+                if attempt_of.contains_key(c.job_id.as_str()) {
+                    Ok(())
+                } else {
+                    Err(StoreError::LeaseLost)
+                }
+            })
+            .collect())
     }
 
     pub(super) async fn job_rescue(&self, p: JobsRescue) -> Result<Vec<String>> {
