@@ -50,6 +50,11 @@ enum Cmd {
         #[arg(long, default_value_t = 100)]
         concurrency: usize,
     },
+    /// One fire batch of `--schedules` schedules written alone (no workers): the store's share of fire lateness.
+    FireWrite {
+        #[arg(long, default_value_t = 1000)]
+        schedules: usize,
+    },
     /// Enqueue rate through the store, in batches of `--batch`.
     Enqueue {
         #[arg(long, default_value_t = 100_000)]
@@ -72,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
             Cmd::Lateness { schedules, seconds } => lateness(store, *schedules, *seconds).await?,
             Cmd::Throughput { jobs, concurrency } => throughput(store, *jobs, *concurrency).await?,
             Cmd::Enqueue { jobs, batch } => enqueue(store, *jobs, *batch).await?,
+            Cmd::FireWrite { schedules } => fire_write(store, *schedules).await?,
         };
         println!(
             "run {run}: {}",
@@ -101,6 +107,12 @@ fn engine(store: Arc<dyn Store>, concurrency: usize, scheduler: bool) -> Engine 
     let mut cfg = EngineConfig::single_node("bench");
     if !scheduler {
         cfg.scheduler = None;
+    }
+    if let (Some(s), Ok(batch)) = (
+        cfg.scheduler.as_mut(),
+        std::env::var("CHIME_BENCH_FIRE_BATCH"),
+    ) {
+        s.batch_max = batch.parse().unwrap_or(s.batch_max);
     }
     cfg.worker = Some(WorkerConfig::new("bench", concurrency));
     Engine::new(store, Arc::new(SystemClock), cfg)
@@ -132,6 +144,7 @@ async fn lateness(
         async { Ok(None) }
     });
     let service = engine.service();
+    let events = engine.events();
     let mut ids = Vec::with_capacity(schedules);
     for i in 0..schedules {
         let spec: ScheduleSpec = serde_json::from_value(serde_json::json!({
@@ -196,6 +209,39 @@ async fn lateness(
         ("p99_ms".into(), percentile(&late, 0.99)),
         ("max_ms".into(), late.last().copied().unwrap_or(f64::NAN)),
         ("missed".into(), missed as f64),
+        // Scheduled instant to fire written, as bucket upper bounds (ms).
+        (
+            "fire_p50_le_ms".into(),
+            events
+                .counters
+                .fire_lateness
+                .quantile_upper_ms(0.5)
+                .unwrap_or(0) as f64,
+        ),
+        (
+            "fire_p99_le_ms".into(),
+            events
+                .counters
+                .fire_lateness
+                .quantile_upper_ms(0.99)
+                .unwrap_or(0) as f64,
+        ),
+        (
+            "write_p50_le_ms".into(),
+            events
+                .counters
+                .fire_write
+                .quantile_upper_ms(0.5)
+                .unwrap_or(0) as f64,
+        ),
+        (
+            "write_p99_le_ms".into(),
+            events
+                .counters
+                .fire_write
+                .quantile_upper_ms(0.99)
+                .unwrap_or(0) as f64,
+        ),
         ("duplicated".into(), duplicated as f64),
     ])
 }
@@ -273,5 +319,82 @@ async fn enqueue(
         ("jobs".into(), jobs as f64),
         ("batch".into(), batch as f64),
         ("jobs_per_s".into(), jobs as f64 / secs),
+    ])
+}
+
+async fn fire_write(store: Arc<dyn Store>, schedules: usize) -> anyhow::Result<Vec<(String, f64)>> {
+    use chime_engine::scheduler::plan::{plan, PlanConfig};
+    use chime_store::{BucketsAcquire, FireBatch, ScheduleFire, SchedulesDue};
+    let engine = engine(store.clone(), 1, false);
+    let service = engine.service();
+    for i in 0..schedules {
+        let spec: ScheduleSpec = serde_json::from_value(serde_json::json!({
+            "name": format!("bench-{i}"), "every": "1s", "job": {"kind": "bench.tick", "queue": "bench"}
+        }))?;
+        service.schedule_create(spec).await?;
+    }
+    let held = store
+        .buckets_acquire(BucketsAcquire {
+            owner: "bench".into(),
+            buckets: (0..256).collect(),
+            ttl: SignedDuration::from_secs(600),
+            now: None,
+        })
+        .await?;
+    let epochs: std::collections::HashMap<u32, u64> =
+        held.iter().map(|l| (l.bucket, l.epoch)).collect();
+    let mut timings = Vec::new();
+    for round in 0..5 {
+        let now = Timestamp::now() + SignedDuration::from_secs(round + 2);
+        let due = store
+            .schedules_due(SchedulesDue {
+                buckets: (0..256).collect(),
+                until: now,
+                limit: 100_000,
+            })
+            .await?;
+        let t0 = Instant::now();
+        let fires: Vec<ScheduleFire> = due
+            .iter()
+            .map(|s| {
+                let times = s.spec.times(&chime_core::Zone::utc()).expect("valid");
+                let p = plan(
+                    s,
+                    &times,
+                    now,
+                    &PlanConfig {
+                        misfire_threshold: SignedDuration::from_secs(3600),
+                    },
+                );
+                let bucket = chime_core::model::schedule::bucket_of(&s.id, 256);
+                ScheduleFire {
+                    schedule_id: s.id.clone(),
+                    bucket,
+                    epoch: epochs[&bucket],
+                    expected_next_fire_at: s.next_fire_at.expect("due"),
+                    expected_version: s.version,
+                    next_fire_at: p.next_fire_at,
+                    overlap: s.spec.overlap,
+                    occurrences: p.occurrences,
+                }
+            })
+            .collect();
+        let planned = t0.elapsed().as_secs_f64() * 1000.0;
+        let t1 = Instant::now();
+        store
+            .fire(FireBatch {
+                owner: "bench".into(),
+                fires,
+                now: Some(now),
+            })
+            .await?;
+        timings.push((planned, t1.elapsed().as_secs_f64() * 1000.0));
+    }
+    timings.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let (plan_ms, write_ms) = timings[timings.len() / 2];
+    Ok(vec![
+        ("schedules".into(), schedules as f64),
+        ("plan_ms".into(), plan_ms),
+        ("write_ms".into(), write_ms),
     ])
 }

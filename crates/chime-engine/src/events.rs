@@ -30,6 +30,18 @@ impl Histogram {
         self.count.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Upper bound (ms) of the bucket holding quantile `q`; `None` when
+    /// empty, `u64::MAX` when it falls in the +Inf bucket.
+    pub fn quantile_upper_ms(&self, q: f64) -> Option<u64> {
+        let (cumulative, _, count) = self.snapshot();
+        if count == 0 {
+            return None;
+        }
+        let rank = (q * count as f64).ceil() as u64;
+        let i = cumulative.iter().position(|c| *c >= rank)?;
+        Some(LATENESS_BOUNDS_MS.get(i).copied().unwrap_or(u64::MAX))
+    }
+
     /// Cumulative counts per bound (Prometheus `le`), then sum (s) and count.
     pub fn snapshot(&self) -> (Vec<u64>, f64, u64) {
         let mut acc = 0;
@@ -66,6 +78,8 @@ pub struct Counters {
     pub fire_lateness: Histogram,
     /// Scheduled instant (or run_at) → job start on a worker.
     pub start_lateness: Histogram,
+    /// Duration of the store's fire call (one batch).
+    pub fire_write: Histogram,
 }
 
 #[derive(Clone, Default)]

@@ -60,7 +60,9 @@ impl SchedulerConfig {
             renew_every: SignedDuration::from_secs(1),
             lookahead: SignedDuration::from_secs(2),
             reload_every: SignedDuration::from_secs(5),
-            batch_max: 1000,
+            // Small batches commit early, so workers start the first jobs of
+            // a busy second while later ones are still being written.
+            batch_max: 100,
             plan: PlanConfig::default(),
             default_zone: Zone::utc(),
         }
@@ -244,10 +246,8 @@ impl Scheduler {
                 return Ok(());
             }
             let next: Vec<Option<Timestamp>> = fires.iter().map(|f| f.next_fire_at).collect();
-            let lateness: Vec<SignedDuration> = fires
-                .iter()
-                .map(|f| now.duration_since(f.expected_next_fire_at))
-                .collect();
+            let instants: Vec<Timestamp> = fires.iter().map(|f| f.expected_next_fire_at).collect();
+            let write_started = std::time::Instant::now();
             let results = self
                 .store
                 .fire(FireBatch {
@@ -256,9 +256,16 @@ impl Scheduler {
                     now: None,
                 })
                 .await?;
+            self.events.counters.fire_write.observe(
+                SignedDuration::try_from(write_started.elapsed()).unwrap_or(SignedDuration::MAX),
+            );
+            // Fire lateness: scheduled instant to the fire being durable.
+            let written = self.clock.now();
             let mut made_jobs = false;
-            for (((id, next), late), result) in ids.into_iter().zip(next).zip(lateness).zip(results)
+            for (((id, next), instant), result) in
+                ids.into_iter().zip(next).zip(instants).zip(results)
             {
+                let late = written.duration_since(instant);
                 match result {
                     FireResult::Applied {
                         job_ids,

@@ -15,6 +15,18 @@ impl SqliteStore {
         let now = self.clock.now();
         let mut tx = self.writer.begin().await?;
         let mut out = Vec::with_capacity(jobs.len());
+        if jobs.iter().all(|j| j.unique_key.is_none()) {
+            let all: Vec<&NewJob> = jobs.iter().collect();
+            insert_jobs(&mut tx, &all, now).await?;
+            tx.commit().await?;
+            return Ok(jobs
+                .into_iter()
+                .map(|j| Enqueued {
+                    id: j.id,
+                    duplicate: false,
+                })
+                .collect());
+        }
         for job in &jobs {
             if let Some(key) = &job.unique_key {
                 let existing: Option<String> =
@@ -280,16 +292,28 @@ impl SqliteStore {
         row.as_ref().map(rows::job).transpose()
     }
 
+    /// Filters are added only when given: `(? IS NULL OR col = ?)` would
+    /// keep SQLite from using the indexes.
     pub(super) async fn job_list(&self, p: JobsList) -> Result<Vec<Job>> {
-        let rows = sqlx::query(include_str!("sql/jobs_list.sql"))
-            .bind(p.namespace)
-            .bind(p.queue)
-            .bind(p.state.map(JobState::as_str))
-            .bind(p.schedule_id)
-            .bind(p.before_id)
-            .bind(i64::from(p.limit))
-            .fetch_all(&self.reader)
-            .await?;
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM jobs WHERE 1 = 1");
+        if let Some(ns) = p.namespace {
+            q.push(" AND namespace = ").push_bind(ns);
+        }
+        if let Some(queue) = p.queue {
+            q.push(" AND queue = ").push_bind(queue);
+        }
+        if let Some(state) = p.state {
+            q.push(" AND state = ").push_bind(state.as_str());
+        }
+        if let Some(schedule) = p.schedule_id {
+            q.push(" AND schedule_id = ").push_bind(schedule);
+        }
+        if let Some(before) = p.before_id {
+            q.push(" AND id < ").push_bind(before);
+        }
+        q.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(p.limit));
+        let rows = q.build().fetch_all(&self.reader).await?;
         rows.iter().map(rows::job).collect()
     }
 
@@ -373,32 +397,43 @@ impl SqliteStore {
     }
 }
 
+/// Inserts many jobs in one statement.
+pub(super) async fn insert_jobs(
+    conn: &mut SqliteConnection,
+    jobs: &[&NewJob],
+    now: Timestamp,
+) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let rows = jobs
+        .iter()
+        .map(|job| {
+            let t = &job.job;
+            Ok(serde_json::json!({
+                "id": job.id, "namespace": job.namespace, "queue": t.queue, "kind": t.kind,
+                "payload": to_json(&t.payload)?, "priority": t.priority, "max_attempts": t.max_attempts,
+                "timeout_ms": t.timeout_ms, "backoff_initial_ms": t.backoff.initial_ms,
+                "backoff_max_ms": t.backoff.max_ms, "target": t.target.as_ref().map(to_json).transpose()?,
+                "run_at": ms(job.run_at), "schedule_id": job.schedule_id,
+                "scheduled_for": job.scheduled_for.map(ms), "unique_key": job.unique_key,
+            }))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    sqlx::query(include_str!("sql/jobs_insert_batch.sql"))
+        .bind(to_json(&rows)?)
+        .bind(ms(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn insert_job(
     conn: &mut SqliteConnection,
     job: &NewJob,
     now: Timestamp,
 ) -> Result<()> {
-    let t = &job.job;
-    sqlx::query(include_str!("sql/job_insert.sql"))
-        .bind(&job.id)
-        .bind(&job.namespace)
-        .bind(&t.queue)
-        .bind(&t.kind)
-        .bind(to_json(&t.payload)?)
-        .bind(t.priority)
-        .bind(i64::from(t.max_attempts))
-        .bind(t.timeout_ms as i64)
-        .bind(t.backoff.initial_ms as i64)
-        .bind(t.backoff.max_ms as i64)
-        .bind(t.target.as_ref().map(to_json).transpose()?)
-        .bind(ms(job.run_at))
-        .bind(ms(now))
-        .bind(&job.schedule_id)
-        .bind(job.scheduled_for.map(ms))
-        .bind(&job.unique_key)
-        .execute(conn)
-        .await?;
-    Ok(())
+    insert_jobs(conn, &[job], now).await
 }
 
 /// Cancels a pending or running job; `None` if it is in neither state. A

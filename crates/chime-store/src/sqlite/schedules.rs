@@ -31,13 +31,20 @@ impl SqliteStore {
     }
 
     pub(super) async fn schedule_list(&self, p: ScheduleList) -> Result<Vec<Schedule>> {
-        let rows = sqlx::query(include_str!("sql/schedules_list.sql"))
-            .bind(p.namespace)
-            .bind(p.search)
-            .bind(p.after_id)
-            .bind(i64::from(p.limit))
-            .fetch_all(&self.reader)
-            .await?;
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM schedules WHERE 1 = 1");
+        if let Some(ns) = p.namespace {
+            q.push(" AND namespace = ").push_bind(ns);
+        }
+        if let Some(search) = p.search {
+            q.push(" AND instr(lower(name), lower(")
+                .push_bind(search)
+                .push(")) > 0");
+        }
+        if let Some(after) = p.after_id {
+            q.push(" AND id > ").push_bind(after);
+        }
+        q.push(" ORDER BY id LIMIT ").push_bind(i64::from(p.limit));
+        let rows = q.build().fetch_all(&self.reader).await?;
         rows.iter().map(rows::schedule).collect()
     }
 
