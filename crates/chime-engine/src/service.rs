@@ -100,21 +100,8 @@ impl Service {
         if current.spec.paused {
             return Ok(current);
         }
-        let mut spec = current.spec.clone();
-        spec.paused = true;
-        let schedule = self
-            .store
-            .schedules_update(ScheduleUpdate {
-                id: id.to_string(),
-                expected_version: Some(current.version),
-                spec,
-                next_fire_at: current.next_fire_at,
-                occurrences: vec![],
-                now: None,
-            })
-            .await?;
-        self.events.schedule_changed();
-        Ok(schedule)
+        let next = current.next_fire_at;
+        self.save_paused(current, true, next, Vec::new()).await
     }
 
     /// Resumes from now: fires due while paused are not caught up; the
@@ -145,15 +132,27 @@ impl Service {
                 "skipped: schedule was paused",
             ));
         }
-        let mut spec = current.spec.clone();
-        spec.paused = false;
+        self.save_paused(current, false, times.next_after(now), occurrences)
+            .await
+    }
+
+    /// Writes a pause or resume, conditional on the version read.
+    async fn save_paused(
+        &self,
+        current: Schedule,
+        paused: bool,
+        next_fire_at: Option<Timestamp>,
+        occurrences: Vec<NewOccurrence>,
+    ) -> Result<Schedule, ServiceError> {
+        let mut spec = current.spec;
+        spec.paused = paused;
         let schedule = self
             .store
             .schedules_update(ScheduleUpdate {
-                id: id.to_string(),
+                id: current.id,
                 expected_version: Some(current.version),
                 spec,
-                next_fire_at: times.next_after(now),
+                next_fire_at,
                 occurrences,
                 now: None,
             })

@@ -62,6 +62,17 @@ async fn fire(
         .expect("fire")
 }
 
+async fn ledger(store: &Arc<dyn Store>, schedule_id: &str) -> Vec<chime_core::model::Occurrence> {
+    store
+        .occurrences_list(OccurrencesList {
+            schedule_id: schedule_id.into(),
+            before: None,
+            limit: 10,
+        })
+        .await
+        .expect("ledger")
+}
+
 async fn jobs_of(store: &Arc<dyn Store>, schedule_id: &str) -> Vec<chime_core::model::Job> {
     store
         .jobs_list(JobsList {
@@ -103,14 +114,7 @@ pub async fn inserts_jobs_and_advances_atomically(store: Arc<dyn Store>) {
         (job.schedule_id.as_deref(), job.scheduled_for, job.state),
         (Some(id.as_str()), Some(t), JobState::Pending)
     );
-    let ledger = store
-        .occurrences_list(OccurrencesList {
-            schedule_id: id.clone(),
-            before: None,
-            limit: 10,
-        })
-        .await
-        .unwrap();
+    let ledger = ledger(&store, &id).await;
     assert_eq!(ledger.len(), 1);
     assert_eq!(
         (ledger[0].outcome, ledger[0].job_id.as_deref()),
@@ -346,14 +350,7 @@ pub async fn overlap_skip_and_replace(store: Arc<dyn Store>) {
         second.overlap = overlap;
         let result = fire(&store, OWNER, vec![second], secs(t, 60)).await;
         let jobs = jobs_of(&store, &id).await;
-        let ledger = store
-            .occurrences_list(OccurrencesList {
-                schedule_id: id.clone(),
-                before: None,
-                limit: 10,
-            })
-            .await
-            .unwrap();
+        let ledger = ledger(&store, &id).await;
         if expect_skip {
             assert_eq!(
                 result,
@@ -406,14 +403,7 @@ pub async fn records_missed_runs_in_the_ledger(store: Arc<dyn Store>) {
         ],
     }];
     fire(&store, OWNER, fires, now).await;
-    let ledger = store
-        .occurrences_list(OccurrencesList {
-            schedule_id: id.clone(),
-            before: None,
-            limit: 10,
-        })
-        .await
-        .unwrap();
+    let ledger = ledger(&store, &id).await;
     assert_eq!(ledger.len(), 2);
     assert_eq!(
         (ledger[0].outcome, ledger[0].scheduled_for),

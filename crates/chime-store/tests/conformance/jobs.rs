@@ -49,6 +49,32 @@ async fn complete(
     results.remove(0)
 }
 
+async fn rescue(store: &Arc<dyn Store>, now: Timestamp) -> Vec<String> {
+    store
+        .jobs_rescue(JobsRescue {
+            limit: 10,
+            now: Some(now),
+        })
+        .await
+        .expect("rescue")
+}
+
+/// Extends `c`'s lease by 30 s at `now`.
+async fn heartbeat(
+    store: &Arc<dyn Store>,
+    c: &ClaimedJob,
+    now: Timestamp,
+) -> chime_store::Result<Timestamp> {
+    store
+        .jobs_heartbeat(JobsHeartbeat {
+            job_id: c.job.id.clone(),
+            lease_token: c.lease_token.clone(),
+            extend: SignedDuration::from_secs(30),
+            now: Some(now),
+        })
+        .await
+}
+
 async fn enqueue(store: &Arc<dyn Store>, jobs: Vec<NewJob>) -> Vec<String> {
     store
         .jobs_enqueue(jobs)
@@ -129,21 +155,8 @@ pub async fn expired_lease_is_claimable_again_and_counts(store: Arc<dyn Store>) 
     enqueue(&store, vec![job]).await;
     let first = claim(&store, &["q"], 1, t, 30).await.remove(0);
     // Not expired yet.
-    assert!(store
-        .jobs_rescue(JobsRescue {
-            limit: 10,
-            now: Some(secs(t, 29))
-        })
-        .await
-        .unwrap()
-        .is_empty());
-    let rescued = store
-        .jobs_rescue(JobsRescue {
-            limit: 10,
-            now: Some(secs(t, 31)),
-        })
-        .await
-        .unwrap();
+    assert!(rescue(&store, secs(t, 29)).await.is_empty());
+    let rescued = rescue(&store, secs(t, 31)).await;
     assert_eq!(rescued, vec![first.job.id.clone()]);
     let after = store.jobs_get(&first.job.id).await.unwrap().unwrap();
     assert_eq!((after.state, after.attempt), (JobState::Pending, 1));
@@ -152,13 +165,7 @@ pub async fn expired_lease_is_claimable_again_and_counts(store: Arc<dyn Store>) 
     // Claimable again after the backoff; the second expiry makes it dead.
     let second = claim(&store, &["q"], 1, secs(t, 33), 30).await.remove(0);
     assert_eq!(second.job.attempt, 2);
-    store
-        .jobs_rescue(JobsRescue {
-            limit: 10,
-            now: Some(secs(t, 64)),
-        })
-        .await
-        .unwrap();
+    rescue(&store, secs(t, 64)).await;
     let dead = store.jobs_get(&first.job.id).await.unwrap().unwrap();
     assert_eq!(dead.state, JobState::Dead);
     assert_eq!(store.attempts_list(&first.job.id).await.unwrap().len(), 2);
@@ -168,23 +175,10 @@ pub async fn stale_lease_is_rejected(store: Arc<dyn Store>) {
     let t = base(&store).await;
     enqueue(&store, vec![new_job("q", t)]).await;
     let old = claim(&store, &["q"], 1, t, 10).await.remove(0);
-    store
-        .jobs_rescue(JobsRescue {
-            limit: 10,
-            now: Some(secs(t, 11)),
-        })
-        .await
-        .unwrap();
+    rescue(&store, secs(t, 11)).await;
     let new = claim(&store, &["q"], 1, secs(t, 20), 30).await.remove(0);
     assert_eq!(new.job.id, old.job.id);
-    let hb = store
-        .jobs_heartbeat(JobsHeartbeat {
-            job_id: old.job.id.clone(),
-            lease_token: old.lease_token.clone(),
-            extend: SignedDuration::from_secs(30),
-            now: Some(secs(t, 21)),
-        })
-        .await;
+    let hb = heartbeat(&store, &old, secs(t, 21)).await;
     assert!(matches!(hb, Err(StoreError::LeaseLost)), "{hb:?}");
     let done = complete(
         &store,
@@ -230,35 +224,10 @@ pub async fn heartbeat_extends_the_lease(store: Arc<dyn Store>) {
     enqueue(&store, vec![new_job("q", t)]).await;
     let c = claim(&store, &["q"], 1, t, 30).await.remove(0);
     assert_eq!(c.lease_expires_at, secs(t, 30));
-    let until = store
-        .jobs_heartbeat(JobsHeartbeat {
-            job_id: c.job.id.clone(),
-            lease_token: c.lease_token.clone(),
-            extend: SignedDuration::from_secs(30),
-            now: Some(secs(t, 20)),
-        })
-        .await
-        .unwrap();
+    let until = heartbeat(&store, &c, secs(t, 20)).await.unwrap();
     assert_eq!(until, secs(t, 50));
-    assert!(store
-        .jobs_rescue(JobsRescue {
-            limit: 10,
-            now: Some(secs(t, 40))
-        })
-        .await
-        .unwrap()
-        .is_empty());
-    assert_eq!(
-        store
-            .jobs_rescue(JobsRescue {
-                limit: 10,
-                now: Some(secs(t, 51))
-            })
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert!(rescue(&store, secs(t, 40)).await.is_empty());
+    assert_eq!(rescue(&store, secs(t, 51)).await.len(), 1);
 }
 
 pub async fn retry_waits_for_backoff(store: Arc<dyn Store>) {
@@ -323,14 +292,7 @@ pub async fn cancel_pending_and_running(store: Arc<dyn Store>) {
     assert_eq!(c.job.id, ids[1]);
     store.jobs_cancel(&ids[1]).await.unwrap();
     // The running worker finds out at its next heartbeat.
-    let hb = store
-        .jobs_heartbeat(JobsHeartbeat {
-            job_id: c.job.id.clone(),
-            lease_token: c.lease_token.clone(),
-            extend: SignedDuration::from_secs(30),
-            now: Some(secs(t, 1)),
-        })
-        .await;
+    let hb = heartbeat(&store, &c, secs(t, 1)).await;
     assert!(matches!(hb, Err(StoreError::LeaseLost)));
     let attempts = store.attempts_list(&ids[1]).await.unwrap();
     assert_eq!(attempts[0].outcome, Some(AttemptOutcome::Cancelled));
