@@ -151,7 +151,12 @@ impl Scheduler {
         if now >= self.next_load {
             self.load(now).await?;
         }
-        self.fire_due(now).await?;
+        if let Err(e) = self.fire_due(now).await {
+            // Popped schedules are not lost (their next fire did not move in
+            // the store) but must be read again at once, not at the next reload.
+            self.next_load = Timestamp::MIN;
+            return Err(e);
+        }
         let mut wake = self.next_load.min(self.leases.next_renewal());
         if let Some(Reverse((at, _))) = self.heap.peek() {
             wake = wake.min(*at);
