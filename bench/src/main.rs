@@ -131,7 +131,8 @@ async fn lateness(
     schedules: usize,
     seconds: u64,
 ) -> anyhow::Result<Vec<(String, f64)>> {
-    let mut engine = engine(store.clone(), 200, true);
+    // A slot per schedule: a prefetched job holds its slot until its instant.
+    let mut engine = engine(store.clone(), schedules.max(200), true);
     let samples: Arc<Mutex<Vec<f64>>> = Arc::default();
     let sink = samples.clone();
     engine.handle("bench.tick", move |job, _ctx| {

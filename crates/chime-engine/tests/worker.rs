@@ -267,6 +267,7 @@ async fn a_dead_workers_job_is_rescued_and_run_again() {
     let claimed = h
         .store
         .jobs_claim(JobsClaim {
+            due_by: None,
             queues: vec![],
             limit: 1,
             worker: "ghost".into(),

@@ -129,6 +129,9 @@ pub struct BucketLease {
 pub struct JobsClaim {
     /// Empty: every queue that is not paused.
     pub queues: Vec<String>,
+    /// Claim jobs whose `run_at` is at or before this (default: now). A
+    /// worker prefetching a little ahead starts each job at its `run_at`.
+    pub due_by: Option<Timestamp>,
     pub limit: u32,
     pub worker: String,
     pub lease: SignedDuration,

@@ -47,6 +47,12 @@ pub struct SchedulerConfig {
     /// for changes no notification announced.
     pub reload_every: SignedDuration,
     pub batch_max: usize,
+    /// Fires are written up to this long before their instant (their fire
+    /// key and their jobs' `run_at` stay the instant), so that at the
+    /// instant nothing is left to write and prefetching workers start the
+    /// job on time. A pause or an overlap check made within this window
+    /// before a fire does not affect it.
+    pub fire_ahead: SignedDuration,
     pub plan: PlanConfig,
     pub default_zone: Zone,
 }
@@ -63,6 +69,7 @@ impl SchedulerConfig {
             // Small batches commit early, so workers start the first jobs of
             // a busy second while later ones are still being written.
             batch_max: 100,
+            fire_ahead: SignedDuration::from_millis(100),
             plan: PlanConfig::default(),
             default_zone: Zone::utc(),
         }
@@ -159,7 +166,7 @@ impl Scheduler {
         }
         let mut wake = self.next_load.min(self.leases.next_renewal());
         if let Some(Reverse((at, _))) = self.heap.peek() {
-            wake = wake.min(*at);
+            wake = wake.min(*at - self.cfg.fire_ahead);
         }
         Ok(wake)
     }
@@ -218,7 +225,7 @@ impl Scheduler {
                 let Some(Reverse((at, _))) = self.heap.peek() else {
                     break;
                 };
-                if *at > now {
+                if *at > now + self.cfg.fire_ahead {
                     break;
                 }
                 let Some(Reverse((at, id))) = self.heap.pop() else {
@@ -234,7 +241,8 @@ impl Scheduler {
                 let Some(epoch) = self.leases.epoch(bucket) else {
                     continue; // bucket lost since the load
                 };
-                let plan = plan::plan(&entry.schedule, &entry.times, now, &self.cfg.plan);
+                // Planned as of the instant when firing ahead of it.
+                let plan = plan::plan(&entry.schedule, &entry.times, now.max(at), &self.cfg.plan);
                 fires.push(ScheduleFire {
                     schedule_id: id.clone(),
                     bucket,

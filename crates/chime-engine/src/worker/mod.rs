@@ -46,6 +46,9 @@ pub struct WorkerConfig {
     /// How often an idle lane looks for due jobs without being woken.
     pub poll_every: Duration,
     pub claim_batch: u32,
+    /// Jobs due within this window are claimed early and started at their
+    /// `run_at`, so a job starts on time instead of after a claim round trip.
+    pub prefetch: SignedDuration,
     /// On shutdown, in-flight jobs get this long to finish.
     pub shutdown_grace: Duration,
 }
@@ -62,6 +65,7 @@ impl WorkerConfig {
             heartbeat_every: SignedDuration::from_secs(10),
             poll_every: Duration::from_millis(200),
             claim_batch: 64,
+            prefetch: SignedDuration::from_millis(250),
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -132,6 +136,7 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
         let claim = shared
             .store
             .jobs_claim(JobsClaim {
+                due_by: Some(shared.clock.now() + shared.cfg.prefetch),
                 queues: lane.queues.clone(),
                 limit: (free as u32).min(shared.cfg.claim_batch),
                 worker: shared.cfg.worker_id.clone(),
@@ -206,11 +211,8 @@ async fn execute(
         job, lease_token, ..
     } = claimed;
     let counters = &shared.events.counters;
-    counters.attempts.fetch_add(1, Ordering::Relaxed);
-    let started = shared.clock.now();
-    counters
-        .start_lateness
-        .observe(started.duration_since(job.run_at));
+    // Everything is made ready before a prefetched job's run_at, so that at
+    // the instant only the work itself starts.
     let work = shutdown.child_token();
     // Polled beside the work in the select below: no task to spawn per job.
     let heartbeat = heartbeat(
@@ -226,6 +228,18 @@ async fn execute(
         cancel: work.clone(),
     };
     let timeout = Executors::timeout(&job);
+    // A shutdown ends the wait; the job is then released below.
+    let early = job.run_at.duration_since(shared.clock.now());
+    if early > SignedDuration::ZERO {
+        tokio::select! {
+            _ = tokio::time::sleep(early.unsigned_abs()) => {}
+            _ = shutdown.cancelled() => {}
+        }
+    }
+    counters.attempts.fetch_add(1, Ordering::Relaxed);
+    counters
+        .start_lateness
+        .observe(shared.clock.now().duration_since(job.run_at));
     let ended = tokio::select! {
         result = shared.executors.run(&job, ctx) => Ended::Finished(result),
         _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,

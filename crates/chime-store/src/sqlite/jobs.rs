@@ -60,7 +60,7 @@ impl SqliteStore {
         let mut tx = self.writer.begin().await?;
         let rows = sqlx::query(include_str!("sql/jobs_claim.sql"))
             .bind(to_json(&p.queues)?)
-            .bind(ms(now))
+            .bind(ms(p.due_by.unwrap_or(now)))
             .bind(i64::from(p.limit))
             .bind(&p.worker)
             .bind(&token)

@@ -15,6 +15,7 @@ async fn claim(
 ) -> Vec<ClaimedJob> {
     store
         .jobs_claim(JobsClaim {
+            due_by: None,
             queues: queues.iter().map(|q| q.to_string()).collect(),
             limit,
             worker: "w1".into(),
@@ -371,4 +372,31 @@ pub async fn unique_keys_dedupe_while_active(store: Arc<dyn Store>) {
     .unwrap();
     let third = store.jobs_enqueue(vec![keyed()]).await.unwrap().remove(0);
     assert!(!third.duplicate && third.id != first.id);
+}
+
+pub async fn claim_ahead_takes_only_jobs_due_soon(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let ids = enqueue(
+        &store,
+        vec![new_job("q", secs(t, 1)), new_job("q", secs(t, 10))],
+    )
+    .await;
+    let got = store
+        .jobs_claim(JobsClaim {
+            queues: vec!["q".into()],
+            due_by: Some(secs(t, 2)),
+            limit: 10,
+            worker: "w1".into(),
+            lease: SignedDuration::from_secs(30),
+            now: Some(t),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        got.iter().map(|c| c.job.id.as_str()).collect::<Vec<_>>(),
+        vec![ids[0].as_str()]
+    );
+    // The lease runs from the claim, not from the job's run_at.
+    assert_eq!(got[0].lease_expires_at, secs(t, 30));
+    assert_eq!(got[0].job.run_at, secs(t, 1));
 }

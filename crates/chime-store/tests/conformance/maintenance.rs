@@ -19,6 +19,7 @@ pub async fn counts_per_queue_and_state(store: Arc<dyn Store>) {
     store.jobs_enqueue(jobs).await.unwrap();
     let claimed = store
         .jobs_claim(JobsClaim {
+            due_by: None,
             queues: vec!["b".into()],
             limit: 1,
             worker: "w".into(),
@@ -59,6 +60,7 @@ pub async fn paused_queues_are_not_claimed(store: Arc<dyn Store>) {
         async move {
             store
                 .jobs_claim(JobsClaim {
+                    due_by: None,
                     queues,
                     limit: 10,
                     worker: "w".into(),
@@ -98,6 +100,7 @@ pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
         .collect();
     let claimed = store
         .jobs_claim(JobsClaim {
+            due_by: None,
             queues: vec![],
             limit: 1,
             worker: "w".into(),

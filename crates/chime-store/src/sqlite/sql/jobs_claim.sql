@@ -1,4 +1,4 @@
--- ?1 JSON array of queues (empty: any queue), ?2 now, ?3 limit, ?4 worker,
+-- ?1 JSON array of queues (empty: any queue), ?2 due by, ?3 limit, ?4 worker,
 -- ?5 lease token, ?6 lease expiry. Paused queues are never claimed from.
 UPDATE jobs
 SET state = 'running', attempt = attempt + 1, worker = ?4, lease_token = ?5, lease_expires_at = ?6
