@@ -182,6 +182,12 @@ mod tests {
         (s, times)
     }
 
+    /// Plans a schedule whose next fire is `next` as of `now`.
+    fn plan_at(json: serde_json::Value, next: &str, now: &str) -> Plan {
+        let (s, times) = schedule(json, next);
+        plan(&s, &times, ts(now), &PlanConfig::default())
+    }
+
     fn summary(p: &Plan) -> Vec<String> {
         p.occurrences
             .iter()
@@ -206,12 +212,10 @@ mod tests {
 
     #[test]
     fn on_time_fire_makes_one_job() {
-        let (s, times) = schedule(hourly(Misfire::default()), "2026-01-01T10:00:00Z");
-        let p = plan(
-            &s,
-            &times,
-            ts("2026-01-01T10:00:00.003Z"),
-            &PlanConfig::default(),
+        let p = plan_at(
+            hourly(Misfire::default()),
+            "2026-01-01T10:00:00Z",
+            "2026-01-01T10:00:00.003Z",
         );
         assert_eq!(summary(&p), vec!["fired 2026-01-01T10:00:00Z x1"]);
         assert_eq!(p.next_fire_at, Some(ts("2026-01-01T11:00:00Z")));
@@ -225,12 +229,10 @@ mod tests {
     #[test]
     fn fire_once_catches_up_with_the_latest_missed_fire() {
         // Down from 10:00 to 15:30: fires at 10..15 were missed.
-        let (s, times) = schedule(hourly(Misfire::default()), "2026-01-01T10:00:00Z");
-        let p = plan(
-            &s,
-            &times,
-            ts("2026-01-01T15:30:00Z"),
-            &PlanConfig::default(),
+        let p = plan_at(
+            hourly(Misfire::default()),
+            "2026-01-01T10:00:00Z",
+            "2026-01-01T15:30:00Z",
         );
         assert_eq!(
             summary(&p),
@@ -249,13 +251,7 @@ mod tests {
             catchup_limit: 2,
             ..Misfire::default()
         };
-        let (s, times) = schedule(hourly(m), "2026-01-01T10:00:00Z");
-        let p = plan(
-            &s,
-            &times,
-            ts("2026-01-01T15:30:00Z"),
-            &PlanConfig::default(),
-        );
+        let p = plan_at(hourly(m), "2026-01-01T10:00:00Z", "2026-01-01T15:30:00Z");
         assert_eq!(
             summary(&p),
             vec![
@@ -272,13 +268,7 @@ mod tests {
             policy: MisfirePolicy::Skip,
             ..Misfire::default()
         };
-        let (s, times) = schedule(hourly(m), "2026-01-01T10:00:00Z");
-        let p = plan(
-            &s,
-            &times,
-            ts("2026-01-01T12:30:00Z"),
-            &PlanConfig::default(),
-        );
+        let p = plan_at(hourly(m), "2026-01-01T10:00:00Z", "2026-01-01T12:30:00Z");
         assert_eq!(
             summary(&p),
             vec!["missed 2026-01-01T10:00:00Z x3..2026-01-01T12:00:00Z"]
@@ -293,13 +283,7 @@ mod tests {
             catchup_limit: 100,
             catchup_window_ms: 2 * 3_600_000,
         };
-        let (s, times) = schedule(hourly(m), "2026-01-01T10:00:00Z");
-        let p = plan(
-            &s,
-            &times,
-            ts("2026-01-01T15:30:00Z"),
-            &PlanConfig::default(),
-        );
+        let p = plan_at(hourly(m), "2026-01-01T10:00:00Z", "2026-01-01T15:30:00Z");
         assert_eq!(
             summary(&p),
             vec![
@@ -321,13 +305,7 @@ mod tests {
             policy: MisfirePolicy::Skip,
             ..Misfire::default()
         };
-        let (s, times) = schedule(hourly(m), "2026-01-01T10:00:00Z");
-        let p = plan(
-            &s,
-            &times,
-            ts("2026-01-01T10:00:04Z"),
-            &PlanConfig::default(),
-        );
+        let p = plan_at(hourly(m), "2026-01-01T10:00:00Z", "2026-01-01T10:00:04Z");
         assert_eq!(summary(&p), vec!["fired 2026-01-01T10:00:00Z x1"]);
     }
 
