@@ -42,6 +42,9 @@ enum Cmd {
         schedules: usize,
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+        /// Writes every sample as `scheduled_second,lateness_ms` lines to this file (last run wins).
+        #[arg(long)]
+        samples: Option<std::path::PathBuf>,
     },
     /// End to end: pre-enqueued no-op jobs drained by the workers.
     Throughput {
@@ -74,7 +77,11 @@ async fn main() -> anyhow::Result<()> {
         let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open(&url).await.context("opening the store")?);
         let result = match &cli.cmd {
-            Cmd::Lateness { schedules, seconds } => lateness(store, *schedules, *seconds).await?,
+            Cmd::Lateness {
+                schedules,
+                seconds,
+                samples,
+            } => lateness(store, *schedules, *seconds, samples.as_deref()).await?,
             Cmd::Throughput { jobs, concurrency } => throughput(store, *jobs, *concurrency).await?,
             Cmd::Enqueue { jobs, batch } => enqueue(store, *jobs, *batch).await?,
             Cmd::FireWrite { schedules } => fire_write(store, *schedules).await?,
@@ -114,7 +121,17 @@ fn engine(store: Arc<dyn Store>, concurrency: usize, scheduler: bool) -> Engine 
     ) {
         s.batch_max = batch.parse().unwrap_or(s.batch_max);
     }
-    cfg.worker = Some(WorkerConfig::new("bench", concurrency));
+    let mut worker = WorkerConfig::new("bench", concurrency);
+    if let Ok(v) = std::env::var("CHIME_BENCH_CLAIM_BATCH") {
+        worker.claim_batch = v.parse().unwrap_or(worker.claim_batch);
+    }
+    if let (Some(s), Ok(v)) = (
+        cfg.scheduler.as_mut(),
+        std::env::var("CHIME_BENCH_FIRE_AHEAD_MS"),
+    ) {
+        s.fire_ahead = jiff::SignedDuration::from_millis(v.parse().unwrap_or(100));
+    }
+    cfg.worker = Some(worker);
     Engine::new(store, Arc::new(SystemClock), cfg)
 }
 
@@ -130,18 +147,22 @@ async fn lateness(
     store: Arc<dyn Store>,
     schedules: usize,
     seconds: u64,
+    dump: Option<&std::path::Path>,
 ) -> anyhow::Result<Vec<(String, f64)>> {
     // A prefetched job holds its slot until its instant: enough slots for a
     // second's fires, up to a thousand (more only adds tasks on 2 cores).
     let mut engine = engine(store.clone(), schedules.clamp(200, 1000), true);
-    let samples: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let samples: Arc<Mutex<Vec<(i64, f64)>>> = Arc::default();
     let sink = samples.clone();
     engine.handle("bench.tick", move |job, _ctx| {
-        let late_ms = job
-            .scheduled_for
-            .map(|at| Timestamp::now().duration_since(at).as_secs_f64() * 1000.0);
-        if let (Some(ms), Ok(mut s)) = (late_ms, sink.lock()) {
-            s.push(ms);
+        let late = job.scheduled_for.map(|at| {
+            (
+                at.as_second(),
+                Timestamp::now().duration_since(at).as_secs_f64() * 1000.0,
+            )
+        });
+        if let (Some(sample), Ok(mut s)) = (late, sink.lock()) {
+            s.push(sample);
         }
         async { Ok(None) }
     });
@@ -167,7 +188,12 @@ async fn lateness(
     cancel.cancel();
     running.await??;
 
-    let mut late = samples.lock().map(|s| s.clone()).unwrap_or_default();
+    let raw = samples.lock().map(|s| s.clone()).unwrap_or_default();
+    if let Some(path) = dump {
+        let lines: Vec<String> = raw.iter().map(|(s, ms)| format!("{s},{ms:.3}")).collect();
+        std::fs::write(path, lines.join("\n"))?;
+    }
+    let mut late: Vec<f64> = raw.iter().map(|(_, ms)| *ms).collect();
     late.sort_by(f64::total_cmp);
     // Every whole second inside the window must have exactly one job per schedule.
     let first = started.as_second() + 1;

@@ -21,6 +21,14 @@ struct Harness {
 }
 
 async fn harness(concurrency: usize, allow_commands: bool) -> Harness {
+    harness_with(concurrency, allow_commands, |_| {}).await
+}
+
+async fn harness_with(
+    concurrency: usize,
+    allow_commands: bool,
+    tune: impl FnOnce(&mut WorkerConfig),
+) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("chime.db").display());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
@@ -32,6 +40,7 @@ async fn harness(concurrency: usize, allow_commands: bool) -> Harness {
     worker.lease = SignedDuration::from_secs(1);
     worker.heartbeat_every = SignedDuration::from_millis(100);
     worker.poll_every = Duration::from_millis(50);
+    tune(&mut worker);
     cfg.worker = Some(worker);
     let engine = Engine::new(store.clone(), Arc::new(SystemClock), cfg);
     Harness {
@@ -285,4 +294,36 @@ async fn a_dead_workers_job_is_rescued_and_run_again() {
         (attempts[1].outcome, attempts[1].worker.as_str()),
         (Some(AttemptOutcome::Succeeded), "test")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_slot_idles_while_a_due_job_waits() {
+    // 10 slots claimed 3 at a time leave one slot after three claims: fewer
+    // than a "worthwhile" batch. Every job waits for all ten to be running,
+    // so if the lane held that slot back for a bigger batch, none would end.
+    let mut h = harness_with(10, false, |w| w.claim_batch = 3).await;
+    let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = running.clone();
+    h.engine().handle("together", move |_job, _ctx| {
+        let seen = seen.clone();
+        async move {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while seen.load(std::sync::atomic::Ordering::SeqCst) < 10 {
+                if Instant::now() > deadline {
+                    return JobResult::Err(JobError::Fail("not all ten ran at once".into()));
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Ok(None)
+        }
+    });
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        ids.push(h.enqueue(serde_json::json!({"kind": "together"})).await);
+    }
+    h.start();
+    for id in &ids {
+        h.wait_state(id, JobState::Succeeded).await;
+    }
 }

@@ -69,7 +69,7 @@ impl SchedulerConfig {
             // Small batches commit early, so workers start the first jobs of
             // a busy second while later ones are still being written.
             batch_max: 100,
-            fire_ahead: SignedDuration::from_millis(100),
+            fire_ahead: SignedDuration::from_millis(200),
             plan: PlanConfig::default(),
             default_zone: Zone::utc(),
         }

@@ -21,13 +21,16 @@ use chime_store::{
 };
 use completer::Completer;
 use jiff::SignedDuration;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+/// How long a lane with a few free slots waits for more before claiming.
+const CLAIM_LINGER: Duration = Duration::from_millis(5);
 
 /// A set of queues served with its own concurrency limit.
 #[derive(Debug, Clone)]
@@ -121,17 +124,38 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
     // Cancelled only after the grace period, to stop work still running.
     let hard_stop = CancellationToken::new();
     let mut running = JoinSet::new();
+    // Prefetched jobs holding a slot until their run_at.
+    let waiting = Arc::new(AtomicUsize::new(0));
+    // A busy lane claims in batches of at least a quarter of its slots:
+    // many one-job claims would cost a write each.
+    let worth_claiming = (lane.concurrency / 4).clamp(1, shared.cfg.claim_batch as usize);
     while !cancel.is_cancelled() {
         while running.try_join_next().is_some() {}
         let free = slots.available_permits();
-        // A busy lane claims in batches of at least a quarter of its slots:
-        // many one-job claims would cost a write each.
-        let worth_claiming = (lane.concurrency / 4).clamp(1, shared.cfg.claim_batch as usize);
-        if free < worth_claiming && !running.is_empty() {
+        // While prefetched jobs wait, a burst of due jobs is being taken in:
+        // every free slot is claimed at once, or the burst's last jobs would
+        // wait for this second's work to end and start late.
+        let in_burst = waiting.load(Ordering::Relaxed) > 0;
+        if free == 0 {
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = running.join_next() => continue,
+                // Wakes when a slot frees, not when an outcome is written.
+                permit = slots.acquire() => drop(permit),
             }
+            continue;
+        }
+        if free < worth_claiming && !in_burst {
+            // Short jobs free slots within microseconds: wait a moment for
+            // a worthwhile batch. Long ones do not: then claim what is free.
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                permits = slots.acquire_many(worth_claiming as u32) => drop(permits),
+                _ = tokio::time::sleep(CLAIM_LINGER) => {}
+            }
+        }
+        let free = slots.available_permits();
+        if free == 0 {
+            continue;
         }
         let claim = shared
             .store
@@ -162,16 +186,18 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
             }
             continue;
         }
+        let now = shared.clock.now();
         for job in claimed {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 break;
             };
             let shared = shared.clone();
             let stop = hard_stop.child_token();
+            let early = (job.job.run_at > now).then(|| Waiting::new(&waiting));
             let span = tracing::info_span!("job", id = %job.job.id, kind = %job.job.job.kind, attempt = job.job.attempt);
             running.spawn(
                 async move {
-                    execute(&shared, job, stop, permit).await;
+                    execute(&shared, job, stop, permit, early).await;
                 }
                 .instrument(span),
             );
@@ -199,6 +225,22 @@ enum Ended {
     ShutDown,
 }
 
+/// Counts a prefetched job until its run_at (or until it is dropped).
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn new(count: &Arc<AtomicUsize>) -> Waiting {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Runs one job. `slot` is released as soon as the work ends: the slot
 /// bounds concurrent executions, not outcomes waiting to be written.
 async fn execute(
@@ -206,6 +248,7 @@ async fn execute(
     claimed: ClaimedJob,
     shutdown: CancellationToken,
     slot: tokio::sync::OwnedSemaphorePermit,
+    waiting: Option<Waiting>,
 ) {
     let ClaimedJob {
         job, lease_token, ..
@@ -236,6 +279,7 @@ async fn execute(
             _ = shutdown.cancelled() => {}
         }
     }
+    drop(waiting);
     counters.attempts.fetch_add(1, Ordering::Relaxed);
     counters
         .start_lateness

@@ -11,6 +11,7 @@
 //! survives both, at a cost in write throughput.
 
 mod buckets;
+mod checkpoint;
 mod fire;
 mod jobs;
 mod rows;
@@ -19,6 +20,7 @@ mod schedules;
 use crate::params::*;
 use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
+use checkpoint::Checkpointer;
 use chime_core::model::{Attempt, Job, Occurrence, Schedule};
 use chime_core::time::{Clock, SystemClock};
 use jiff::Timestamp;
@@ -74,6 +76,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     clock: Arc<dyn Clock>,
+    _checkpointer: Arc<Checkpointer>,
 }
 
 impl SqliteStore {
@@ -96,13 +99,16 @@ impl SqliteStore {
             })
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-32000");
+            .pragma("cache_size", "-32000")
+            // The checkpointer below does it, off the write path.
+            .pragma("wal_autocheckpoint", "0");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .connect_with(options.clone())
             .await?;
         migrate(&writer).await?;
+        let checkpointer = Checkpointer::start(options.clone()).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
@@ -111,6 +117,7 @@ impl SqliteStore {
             writer,
             reader,
             clock,
+            _checkpointer: Arc::new(checkpointer),
         })
     }
 
