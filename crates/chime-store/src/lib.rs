@@ -6,7 +6,9 @@
 //! unless the caller pins `now` (tests do, to drive time without sleeping).
 
 mod error;
+mod firing;
 mod params;
+mod rows;
 pub mod sqlite;
 
 pub use error::StoreError;

@@ -1,6 +1,6 @@
-use super::rows::{ms, to_json, ts};
 use super::SqliteStore;
 use crate::params::*;
+use crate::rows::{ms, to_json, ts};
 use crate::Result;
 use sqlx::Row;
 

@@ -1,9 +1,9 @@
 //! Jobs: enqueue, claim under a lease, heartbeat, complete, rescue expired
 //! leases, and the operator's cancel, retry and delete.
 
-use super::rows::{self, ms, to_json, ts};
 use super::SqliteStore;
 use crate::params::*;
+use crate::rows::{self, ms, to_json, ts};
 use crate::{Result, StoreError};
 use chime_core::model::{Attempt, AttemptOutcome, Backoff, Job, JobState};
 use chime_core::retry::backoff_delay;
@@ -408,17 +408,7 @@ pub(super) async fn insert_jobs(
     }
     let rows = jobs
         .iter()
-        .map(|job| {
-            let t = &job.job;
-            Ok(serde_json::json!({
-                "id": job.id, "namespace": job.namespace, "queue": t.queue, "kind": t.kind,
-                "payload": to_json(&t.payload)?, "priority": t.priority, "max_attempts": t.max_attempts,
-                "timeout_ms": t.timeout_ms, "backoff_initial_ms": t.backoff.initial_ms,
-                "backoff_max_ms": t.backoff.max_ms, "target": t.target.as_ref().map(to_json).transpose()?,
-                "run_at": ms(job.run_at), "schedule_id": job.schedule_id,
-                "scheduled_for": job.scheduled_for.map(ms), "unique_key": job.unique_key,
-            }))
-        })
+        .map(|job| rows::job_row(job))
         .collect::<Result<Vec<_>>>()?;
     sqlx::query(include_str!("sql/jobs_insert_batch.sql"))
         .bind(to_json(&rows)?)

@@ -14,7 +14,6 @@ mod buckets;
 mod checkpoint;
 mod fire;
 mod jobs;
-mod rows;
 mod schedules;
 
 use crate::params::*;

@@ -1,9 +1,9 @@
-use super::rows::{self, ms, to_json};
 use super::SqliteStore;
+use crate::firing::occurrence_row;
 use crate::params::*;
+use crate::rows::{self, ms, to_json};
 use crate::{Result, StoreError};
 use chime_core::model::Schedule;
-use sqlx::SqliteConnection;
 
 impl SqliteStore {
     pub(super) async fn schedule_create(&self, p: ScheduleCreate) -> Result<Schedule> {
@@ -76,8 +76,17 @@ impl SqliteStore {
                 _ => StoreError::NotFound(format!("schedule {}", p.id)),
             });
         };
-        for occ in &p.occurrences {
-            insert_occurrence(&mut tx, &p.id, occ, None, now).await?;
+        if !p.occurrences.is_empty() {
+            let rows: Vec<_> = p
+                .occurrences
+                .iter()
+                .map(|occ| occurrence_row(&p.id, occ))
+                .collect();
+            sqlx::query(include_str!("sql/occurrences_insert_batch.sql"))
+                .bind(to_json(&rows)?)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         rows::schedule(&row)
@@ -113,26 +122,4 @@ impl SqliteStore {
             .await?;
         rows.iter().map(rows::occurrence).collect()
     }
-}
-
-/// Records one ledger entry; false when its fire key was already recorded.
-pub(super) async fn insert_occurrence(
-    conn: &mut SqliteConnection,
-    schedule_id: &str,
-    occ: &NewOccurrence,
-    job_id: Option<&str>,
-    now: jiff::Timestamp,
-) -> Result<bool> {
-    let inserted: Option<i64> = sqlx::query_scalar(include_str!("sql/occurrence_insert.sql"))
-        .bind(schedule_id)
-        .bind(ms(occ.scheduled_for))
-        .bind(occ.outcome.as_str())
-        .bind(&occ.reason)
-        .bind(job_id)
-        .bind(occ.count as i64)
-        .bind(occ.last_scheduled_for.map(ms))
-        .bind(ms(now))
-        .fetch_optional(conn)
-        .await?;
-    Ok(inserted.is_some())
 }

@@ -1,0 +1,166 @@
+//! Row ↔ model conversion, shared by the SQL backends: both store instants
+//! as BIGINT milliseconds since the Unix epoch and JSON as text, so one
+//! decoder serves both. A row that does not decode is reported as a corrupt
+//! record, never a panic (STYLE: no `expect` on stored data).
+
+use crate::{Result, StoreError};
+use chime_core::model::{
+    Attempt, AttemptOutcome, Backoff, Job, JobState, JobTemplate, Occurrence, OccurrenceOutcome,
+    Schedule, ScheduleSpec,
+};
+use jiff::Timestamp;
+use sqlx::Row;
+
+/// The column reads the decoders need, for each SQL backend's row type.
+pub trait Cols {
+    fn i64(&self, col: &str) -> Result<i64>;
+    fn opt_i64(&self, col: &str) -> Result<Option<i64>>;
+    fn i32(&self, col: &str) -> Result<i32>;
+    fn text(&self, col: &str) -> Result<&str>;
+    fn opt_text(&self, col: &str) -> Result<Option<&str>>;
+    fn string(&self, col: &str) -> Result<String> {
+        self.text(col).map(str::to_string)
+    }
+    fn opt_string(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.opt_text(col)?.map(str::to_string))
+    }
+}
+
+macro_rules! cols_for {
+    ($row:ty) => {
+        impl Cols for $row {
+            fn i64(&self, col: &str) -> Result<i64> {
+                Ok(self.try_get(col)?)
+            }
+            fn opt_i64(&self, col: &str) -> Result<Option<i64>> {
+                Ok(self.try_get(col)?)
+            }
+            fn i32(&self, col: &str) -> Result<i32> {
+                Ok(self.try_get(col)?)
+            }
+            fn text(&self, col: &str) -> Result<&str> {
+                Ok(self.try_get(col)?)
+            }
+            fn opt_text(&self, col: &str) -> Result<Option<&str>> {
+                Ok(self.try_get(col)?)
+            }
+        }
+    };
+}
+cols_for!(sqlx::sqlite::SqliteRow);
+cols_for!(sqlx::postgres::PgRow);
+
+pub fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub fn ts(ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms)
+        .map_err(|_| StoreError::corrupt(format!("instant {ms} out of range")))
+}
+
+fn opt_ts(ms: Option<i64>) -> Result<Option<Timestamp>> {
+    ms.map(ts).transpose()
+}
+
+fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt(format!("{what}: {e}")))
+}
+
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(StoreError::backend)
+}
+
+pub fn schedule(row: &impl Cols) -> Result<Schedule> {
+    let spec: ScheduleSpec = json(row.text("spec")?, "schedule spec")?;
+    Ok(Schedule {
+        id: row.string("id")?,
+        spec,
+        version: row.i64("version")? as u64,
+        next_fire_at: opt_ts(row.opt_i64("next_fire_at")?)?,
+        created_at: ts(row.i64("created_at")?)?,
+        updated_at: ts(row.i64("updated_at")?)?,
+    })
+}
+
+pub fn job(row: &impl Cols) -> Result<Job> {
+    let state = row.text("state")?;
+    let target = row.opt_text("target")?;
+    Ok(Job {
+        id: row.string("id")?,
+        namespace: row.string("namespace")?,
+        job: JobTemplate {
+            queue: row.string("queue")?,
+            kind: row.string("kind")?,
+            payload: json(row.text("payload")?, "job payload")?,
+            priority: row.i32("priority")?,
+            max_attempts: row.i64("max_attempts")? as u32,
+            timeout_ms: row.i64("timeout_ms")? as u64,
+            backoff: Backoff {
+                initial_ms: row.i64("backoff_initial_ms")? as u64,
+                max_ms: row.i64("backoff_max_ms")? as u64,
+            },
+            target: target.map(|t| json(t, "job target")).transpose()?,
+        },
+        state: JobState::parse(state)
+            .ok_or_else(|| StoreError::corrupt(format!("job state {state:?}")))?,
+        attempt: row.i64("attempt")? as u32,
+        run_at: ts(row.i64("run_at")?)?,
+        created_at: ts(row.i64("created_at")?)?,
+        finished_at: opt_ts(row.opt_i64("finished_at")?)?,
+        schedule_id: row.opt_string("schedule_id")?,
+        scheduled_for: opt_ts(row.opt_i64("scheduled_for")?)?,
+        unique_key: row.opt_string("unique_key")?,
+        worker: row.opt_string("worker")?,
+        lease_expires_at: opt_ts(row.opt_i64("lease_expires_at")?)?,
+        last_error: row.opt_string("last_error")?,
+    })
+}
+
+pub fn attempt(row: &impl Cols) -> Result<Attempt> {
+    let outcome = row.opt_text("outcome")?;
+    Ok(Attempt {
+        job_id: row.string("job_id")?,
+        attempt: row.i64("attempt")? as u32,
+        worker: row.string("worker")?,
+        started_at: ts(row.i64("started_at")?)?,
+        finished_at: opt_ts(row.opt_i64("finished_at")?)?,
+        outcome: outcome
+            .map(|o| {
+                AttemptOutcome::parse(o)
+                    .ok_or_else(|| StoreError::corrupt(format!("attempt outcome {o:?}")))
+            })
+            .transpose()?,
+        error: row.opt_string("error")?,
+        output: row.opt_string("output")?,
+    })
+}
+
+pub fn occurrence(row: &impl Cols) -> Result<Occurrence> {
+    let outcome = row.text("outcome")?;
+    Ok(Occurrence {
+        schedule_id: row.string("schedule_id")?,
+        scheduled_for: ts(row.i64("scheduled_for")?)?,
+        outcome: OccurrenceOutcome::parse(outcome)
+            .ok_or_else(|| StoreError::corrupt(format!("occurrence outcome {outcome:?}")))?,
+        reason: row.opt_string("reason")?,
+        job_id: row.opt_string("job_id")?,
+        count: row.i64("count")? as u64,
+        last_scheduled_for: opt_ts(row.opt_i64("last_scheduled_for")?)?,
+        recorded_at: ts(row.i64("recorded_at")?)?,
+    })
+}
+
+/// A new job as a JSON object for the batch inserts (payload and target as
+/// JSON text, instants as milliseconds).
+pub fn job_row(job: &crate::NewJob) -> Result<serde_json::Value> {
+    let t = &job.job;
+    Ok(serde_json::json!({
+        "id": job.id, "namespace": job.namespace, "queue": t.queue, "kind": t.kind,
+        "payload": to_json(&t.payload)?, "priority": t.priority, "max_attempts": t.max_attempts,
+        "timeout_ms": t.timeout_ms, "backoff_initial_ms": t.backoff.initial_ms,
+        "backoff_max_ms": t.backoff.max_ms, "target": t.target.as_ref().map(to_json).transpose()?,
+        "run_at": ms(job.run_at), "schedule_id": job.schedule_id,
+        "scheduled_for": job.scheduled_for.map(ms), "unique_key": job.unique_key,
+    }))
+}
