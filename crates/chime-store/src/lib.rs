@@ -7,7 +7,9 @@
 
 mod error;
 mod firing;
+mod jobs_common;
 mod params;
+pub mod postgres;
 mod rows;
 pub mod sqlite;
 
@@ -17,6 +19,24 @@ pub use params::*;
 use async_trait::async_trait;
 use chime_core::model::{Attempt, Job, Occurrence, Schedule};
 use jiff::Timestamp;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What a backend wakes when another instance changed something.
+#[derive(Clone, Default)]
+pub struct Wakers {
+    /// New or retried jobs may be due: every idle worker lane looks.
+    pub jobs: Arc<Notify>,
+    /// Schedules were created, edited or deleted: the scheduler reloads.
+    pub schedules: Arc<Notify>,
+}
+
+impl Wakers {
+    pub fn wake_all(&self) {
+        self.jobs.notify_waiters();
+        self.schedules.notify_one();
+    }
+}
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -24,6 +44,14 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub trait Store: Send + Sync + 'static {
     /// The store's clock (DESIGN §2.6): lease expiry and due-ness are decided on it.
     async fn now(&self) -> Result<Timestamp>;
+
+    /// Forwards the backend's change announcements from other instances
+    /// (PostgreSQL NOTIFY, Redis pub/sub) to `wakers` for as long as the
+    /// process runs. Backends with one instance per store have none.
+    async fn watch(&self, wakers: Wakers) -> Result<()> {
+        let _ = wakers;
+        Ok(())
+    }
 
     async fn schedules_create(&self, p: ScheduleCreate) -> Result<Schedule>;
     async fn schedules_get(&self, id: &str) -> Result<Option<Schedule>>;

@@ -2,13 +2,13 @@
 //! leases, and the operator's cancel, retry and delete.
 
 use super::SqliteStore;
+use crate::jobs_common::{after_expired_lease, attempt_end_row, finish_row, with_paused};
 use crate::params::*;
-use crate::rows::{self, ms, to_json, ts};
+use crate::rows::{self, ms, to_json, ts, Cols};
 use crate::{Result, StoreError};
-use chime_core::model::{Attempt, AttemptOutcome, Backoff, Job, JobState};
-use chime_core::retry::backoff_delay;
+use chime_core::model::{Attempt, AttemptOutcome, Backoff, Job};
 use jiff::Timestamp;
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 
 impl SqliteStore {
     pub(super) async fn job_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
@@ -113,21 +113,7 @@ impl SqliteStore {
     /// batch size: the worker's completer sends many at once under load.
     pub(super) async fn job_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
         let now = self.now_or(p.now);
-        let finishes: Vec<serde_json::Value> = p
-            .completions
-            .iter()
-            .map(|c| {
-                let (state, run_at, finished_at) = match c.completion {
-                    Completion::Succeeded => (JobState::Succeeded, None, Some(ms(now))),
-                    Completion::Retry { at } => (JobState::Pending, Some(ms(at)), None),
-                    Completion::Dead => (JobState::Dead, None, Some(ms(now))),
-                };
-                serde_json::json!({
-                    "id": c.job_id, "token": c.lease_token, "state": state.as_str(),
-                    "run_at": run_at, "finished_at": finished_at, "error": c.error,
-                })
-            })
-            .collect();
+        let finishes: Vec<_> = p.completions.iter().map(|c| finish_row(c, now)).collect();
         let mut tx = self.writer.begin().await?;
         let applied: Vec<(String, i64)> = sqlx::query_as(include_str!("sql/jobs_finish_batch.sql"))
             .bind(to_json(&finishes)?)
@@ -136,16 +122,13 @@ impl SqliteStore {
             .await?;
         let attempt_of: std::collections::HashMap<&str, i64> =
             applied.iter().map(|(id, a)| (id.as_str(), *a)).collect();
-        let attempts: Vec<serde_json::Value> = p
+        let attempts: Vec<_> = p
             .completions
             .iter()
             .filter_map(|c| {
-                attempt_of.get(c.job_id.as_str()).map(|attempt| {
-                    serde_json::json!({
-                        "id": c.job_id, "attempt": attempt, "outcome": c.outcome.as_str(),
-                        "error": c.error, "output": c.output,
-                    })
-                })
+                attempt_of
+                    .get(c.job_id.as_str())
+                    .map(|a| attempt_end_row(c, *a))
             })
             .collect();
         if !attempts.is_empty() {
@@ -178,24 +161,13 @@ impl SqliteStore {
             .await?;
         let mut rescued = Vec::with_capacity(expired.len());
         for row in &expired {
-            let id: String = row.try_get("id")?;
-            let attempt: i64 = row.try_get("attempt")?;
-            let max_attempts: i64 = row.try_get("max_attempts")?;
+            let id = row.string("id")?;
             let backoff = Backoff {
-                initial_ms: row.try_get::<i64, _>("backoff_initial_ms")? as u64,
-                max_ms: row.try_get::<i64, _>("backoff_max_ms")? as u64,
+                initial_ms: row.i64("backoff_initial_ms")? as u64,
+                max_ms: row.i64("backoff_max_ms")? as u64,
             };
-            // The expired execution counts as an attempt (DESIGN §2.4).
-            let (state, run_at, finished_at) = if attempt < max_attempts {
-                let delay = backoff_delay(&backoff, attempt as u32, fastrand::u64(..));
-                (
-                    JobState::Pending,
-                    now.saturating_add(delay).unwrap_or(now),
-                    None,
-                )
-            } else {
-                (JobState::Dead, now, Some(now))
-            };
+            let (state, run_at, finished_at) =
+                after_expired_lease(row.i64("attempt")?, row.i64("max_attempts")?, &backoff, now);
             let done: Option<i64> = sqlx::query_scalar(include_str!("sql/job_rescue.sql"))
                 .bind(&id)
                 .bind(state.as_str())
@@ -333,34 +305,26 @@ impl SqliteStore {
         let paused: Vec<String> = sqlx::query_scalar("SELECT name FROM queues WHERE paused = 1")
             .fetch_all(&self.reader)
             .await?;
+        // SUM over no rows is NULL.
         let count = |row: &sqlx::sqlite::SqliteRow, col: &str| -> Result<u64> {
-            Ok(row.try_get::<Option<i64>, _>(col)?.unwrap_or(0) as u64)
+            Ok(row.opt_i64(col)?.unwrap_or(0) as u64)
         };
-        let mut stats = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let queue: String = row.try_get("queue")?;
-            stats.push(QueueStats {
-                paused: paused.contains(&queue),
-                queue,
-                available: count(row, "available")?,
-                scheduled: count(row, "scheduled")?,
-                running: count(row, "running")?,
-                succeeded: count(row, "succeeded")?,
-                dead: count(row, "dead")?,
-                cancelled: count(row, "cancelled")?,
-            });
-        }
-        for name in paused {
-            if !stats.iter().any(|s| s.queue == name) {
-                stats.push(QueueStats {
-                    queue: name,
-                    paused: true,
-                    ..QueueStats::default()
-                });
-            }
-        }
-        stats.sort_by(|a, b| a.queue.cmp(&b.queue));
-        Ok(stats)
+        let stats = rows
+            .iter()
+            .map(|row| {
+                Ok(QueueStats {
+                    queue: row.string("queue")?,
+                    paused: false,
+                    available: count(row, "available")?,
+                    scheduled: count(row, "scheduled")?,
+                    running: count(row, "running")?,
+                    succeeded: count(row, "succeeded")?,
+                    dead: count(row, "dead")?,
+                    cancelled: count(row, "cancelled")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(with_paused(stats, paused))
     }
 
     pub(super) async fn queue_set_paused(&self, queue: &str, paused: bool) -> Result<()> {

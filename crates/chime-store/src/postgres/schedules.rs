@@ -1,0 +1,133 @@
+use super::{notify, PostgresStore, SCHEDULES_CHANNEL};
+use crate::firing::occurrence_row;
+use crate::params::*;
+use crate::rows::{self, ms, to_json};
+use crate::{Result, StoreError};
+use chime_core::model::Schedule;
+
+impl PostgresStore {
+    pub(super) async fn schedule_create(&self, p: ScheduleCreate) -> Result<Schedule> {
+        let mut tx = self.pool.begin().await?;
+        let now = self.now_or(&mut tx, p.now).await?;
+        let row = sqlx::query(include_str!("sql/schedule_insert.sql"))
+            .bind(&p.id)
+            .bind(&p.spec.namespace)
+            .bind(&p.spec.name)
+            .bind(i64::from(p.bucket))
+            .bind(to_json(&p.spec)?)
+            .bind(p.spec.paused)
+            .bind(p.next_fire_at.map(ms))
+            .bind(ms(now))
+            .fetch_one(&mut *tx)
+            .await?;
+        notify(&mut tx, SCHEDULES_CHANNEL).await?;
+        tx.commit().await?;
+        rows::schedule(&row)
+    }
+
+    pub(super) async fn schedule_get(&self, id: &str) -> Result<Option<Schedule>> {
+        let row = sqlx::query("SELECT * FROM schedules WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::schedule).transpose()
+    }
+
+    pub(super) async fn schedule_list(&self, p: ScheduleList) -> Result<Vec<Schedule>> {
+        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new("SELECT * FROM schedules WHERE true");
+        if let Some(ns) = p.namespace {
+            q.push(" AND namespace = ").push_bind(ns);
+        }
+        if let Some(search) = p.search {
+            q.push(" AND strpos(lower(name), lower(")
+                .push_bind(search)
+                .push(")) > 0");
+        }
+        if let Some(after) = p.after_id {
+            q.push(" AND id > ").push_bind(after);
+        }
+        q.push(" ORDER BY id LIMIT ").push_bind(i64::from(p.limit));
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(rows::schedule).collect()
+    }
+
+    pub(super) async fn schedule_update(&self, p: ScheduleUpdate) -> Result<Schedule> {
+        let mut tx = self.pool.begin().await?;
+        let now = self.now_or(&mut tx, p.now).await?;
+        let row = sqlx::query(include_str!("sql/schedule_update.sql"))
+            .bind(&p.id)
+            .bind(p.expected_version.map(|v| v as i64))
+            .bind(&p.spec.namespace)
+            .bind(&p.spec.name)
+            .bind(to_json(&p.spec)?)
+            .bind(p.spec.paused)
+            .bind(p.next_fire_at.map(ms))
+            .bind(ms(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schedules WHERE id = $1")
+                    .bind(&p.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Err(match (found, p.expected_version) {
+                (Some(found), Some(expected)) => StoreError::Conflict {
+                    expected,
+                    found: found as u64,
+                },
+                _ => StoreError::NotFound(format!("schedule {}", p.id)),
+            });
+        };
+        if !p.occurrences.is_empty() {
+            let rows: Vec<_> = p
+                .occurrences
+                .iter()
+                .map(|occ| occurrence_row(&p.id, occ))
+                .collect();
+            sqlx::query(include_str!("sql/occurrences_insert_batch.sql"))
+                .bind(to_json(&rows)?)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        notify(&mut tx, SCHEDULES_CHANNEL).await?;
+        tx.commit().await?;
+        rows::schedule(&row)
+    }
+
+    pub(super) async fn schedule_delete(&self, id: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM schedules WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        notify(&mut tx, SCHEDULES_CHANNEL).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn schedule_due(&self, p: SchedulesDue) -> Result<Vec<Schedule>> {
+        let buckets: Vec<i64> = p.buckets.iter().map(|b| i64::from(*b)).collect();
+        let rows = sqlx::query(include_str!("sql/schedules_due.sql"))
+            .bind(buckets)
+            .bind(ms(p.until))
+            .bind(i64::from(p.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::schedule).collect()
+    }
+
+    pub(super) async fn occurrence_list(
+        &self,
+        p: OccurrencesList,
+    ) -> Result<Vec<chime_core::model::Occurrence>> {
+        let rows = sqlx::query(include_str!("sql/occurrences_list.sql"))
+            .bind(&p.schedule_id)
+            .bind(p.before.map(ms))
+            .bind(i64::from(p.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::occurrence).collect()
+    }
+}
