@@ -12,7 +12,7 @@ use crate::service::Service;
 use crate::worker::{Worker, WorkerConfig};
 use chime_core::model::Job;
 use chime_core::time::Clock;
-use chime_store::Store;
+use chime_store::{Store, Wakers};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,6 +109,13 @@ impl Engine {
             command: self.cfg.allow_commands.then_some(CommandExecutor),
             handlers: self.handlers,
         });
+        let wakers = Wakers {
+            jobs: self.events.jobs_ready_signal(),
+            schedules: self.events.schedules_changed(),
+        };
+        if let Err(e) = self.store.watch(wakers).await {
+            tracing::warn!(error = %e, "cannot follow other instances' changes; relying on polling");
+        }
         let mut tasks = JoinSet::new();
         if let Some(cfg) = self.cfg.scheduler {
             let scheduler = Scheduler::new(

@@ -285,7 +285,7 @@ async fn clock_jumps_never_duplicate_a_fire() {
 }
 
 #[tokio::test]
-async fn two_schedulers_one_job_per_fire_and_takeover() {
+async fn two_schedulers_share_buckets_one_job_per_fire_and_takeover() {
     let w = world("2026-01-01T09:59:59Z").await;
     let mut ids = Vec::new();
     for i in 0..20 {
@@ -305,12 +305,21 @@ async fn two_schedulers_one_job_per_fire_and_takeover() {
     assert_eq!(a.held_buckets().len(), 16);
     assert!(b.held_buckets().is_empty(), "b must not hold a's buckets");
     for minute in 0..3 {
-        w.clock
-            .set(ts("2026-01-01T10:00:00Z") + SignedDuration::from_mins(minute));
+        let at = ts("2026-01-01T10:00:00Z") + SignedDuration::from_mins(minute);
+        // Both beat shortly before each fire, as live instances do every second.
+        w.clock.set(at - SignedDuration::from_secs(2));
         a.tick().await.unwrap();
         b.tick().await.unwrap();
+        w.clock.set(at);
+        a.tick().await.unwrap();
+        b.tick().await.unwrap();
+        // Once both have beaten, the buckets are shared evenly, never twice.
+        let (ha, hb) = (a.held_buckets(), b.held_buckets());
+        assert_eq!(ha.len() + hb.len(), 16, "{ha:?} {hb:?}");
+        assert!(ha.len().abs_diff(hb.len()) <= 2, "{ha:?} {hb:?}");
+        assert!(ha.iter().all(|x| !hb.contains(x)));
     }
-    // a dies; its leases expire (5 s TTL) and b takes over.
+    // a dies; its registration and leases expire (5 s TTL) and b takes over.
     for minute in 3..6 {
         w.clock
             .set(ts("2026-01-01T10:00:00Z") + SignedDuration::from_mins(minute));

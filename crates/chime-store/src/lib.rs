@@ -8,6 +8,7 @@
 mod error;
 mod firing;
 mod jobs_common;
+mod membership;
 mod params;
 pub mod postgres;
 mod rows;
@@ -71,6 +72,13 @@ pub trait Store: Send + Sync + 'static {
     async fn buckets_acquire(&self, p: BucketsAcquire) -> Result<Vec<BucketLease>>;
     async fn buckets_release(&self, owner: &str, buckets: &[u32]) -> Result<()>;
     async fn buckets_list(&self) -> Result<Vec<BucketLease>>;
+
+    /// Registers or renews `id`; returns every live instance (its own
+    /// included), sorted by id. Expired entries are removed.
+    async fn instances_beat(&self, p: InstanceBeat) -> Result<Vec<Instance>>;
+    /// Deregisters at once (a clean shutdown), so the others rebalance
+    /// without waiting for the entry to expire.
+    async fn instances_leave(&self, id: &str) -> Result<()>;
 
     async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>>;
     /// Up to `limit` due jobs by priority (highest first), then `run_at`.

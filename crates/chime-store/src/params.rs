@@ -125,6 +125,23 @@ pub struct BucketLease {
     pub expires_at: Timestamp,
 }
 
+/// An instance announcing it is alive (DESIGN §4: instances register and
+/// heartbeat; buckets are shared among the live ones).
+#[derive(Debug, Clone)]
+pub struct InstanceBeat {
+    pub id: String,
+    /// Counted as gone if it does not beat again within this.
+    pub ttl: SignedDuration,
+    pub now: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    pub started_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 #[derive(Debug, Clone)]
 pub struct JobsClaim {
     /// Empty: every queue that is not paused.

@@ -164,3 +164,11 @@ pub fn job_row(job: &crate::NewJob) -> Result<serde_json::Value> {
         "scheduled_for": job.scheduled_for.map(ms), "unique_key": job.unique_key,
     }))
 }
+
+pub fn instance(row: &impl Cols) -> Result<crate::Instance> {
+    Ok(crate::Instance {
+        id: row.string("id")?,
+        started_at: ts(row.i64("started_at")?)?,
+        expires_at: ts(row.i64("expires_at")?)?,
+    })
+}

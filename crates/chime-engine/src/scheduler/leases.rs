@@ -1,15 +1,24 @@
-//! Bucket leases held by this instance (DESIGN §4): taken and renewed well
-//! before they expire, and dropped locally as soon as the store says an
-//! epoch is stale. A single instance wants every bucket; rebalancing across
-//! instances builds on `wanted`.
+//! Bucket leases held by this instance (DESIGN §4). Each renewal beats in
+//! the instance registry, works out this instance's share of the buckets
+//! among the live ones (`assign`), gives back leases outside it, and takes
+//! or renews the rest. Leases are dropped locally as soon as the store says
+//! an epoch is stale.
+//!
+//! A dead instance's entry and leases expire after one TTL; the others'
+//! next renewal then takes its buckets over. A bucket being handed over is
+//! retried sooner than the usual renewal, so the gap stays short.
 
-use chime_store::{BucketsAcquire, Store};
+use super::assign::share;
+use chime_store::{BucketsAcquire, InstanceBeat, Store};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;
 
+/// How soon to try again for wanted buckets another instance still holds.
+const HANDOVER_RETRY: SignedDuration = SignedDuration::from_millis(250);
+
 pub struct Leases {
     owner: String,
-    wanted: Vec<u32>,
+    buckets: u32,
     ttl: SignedDuration,
     renew_every: SignedDuration,
     held: BTreeMap<u32, (u64, Timestamp)>,
@@ -19,13 +28,13 @@ pub struct Leases {
 impl Leases {
     pub fn new(
         owner: String,
-        wanted: Vec<u32>,
+        buckets: u32,
         ttl: SignedDuration,
         renew_every: SignedDuration,
     ) -> Leases {
         Leases {
             owner,
-            wanted,
+            buckets,
             ttl,
             renew_every,
             held: BTreeMap::new(),
@@ -42,23 +51,54 @@ impl Leases {
         if now < self.next_renewal {
             return Ok(self.expire(now));
         }
-        let got = store
-            .buckets_acquire(BucketsAcquire {
-                owner: self.owner.clone(),
-                buckets: self.wanted.clone(),
+        let live = store
+            .instances_beat(InstanceBeat {
+                id: self.owner.clone(),
                 ttl: self.ttl,
                 now: None,
             })
             .await?;
+        let live: Vec<String> = live.into_iter().map(|i| i.id).collect();
+        let wanted = share(self.buckets, &live, &self.owner);
         let before: Vec<(u32, u64)> = self.held.iter().map(|(b, (e, _))| (*b, *e)).collect();
+        let unwanted: Vec<u32> = self
+            .held
+            .keys()
+            .filter(|b| wanted.binary_search(b).is_err())
+            .copied()
+            .collect();
+        if !unwanted.is_empty() {
+            // Forgotten first: nothing is fired under a lease being given back.
+            for b in &unwanted {
+                self.held.remove(b);
+            }
+            store.buckets_release(&self.owner, &unwanted).await?;
+        }
+        let got = store
+            .buckets_acquire(BucketsAcquire {
+                owner: self.owner.clone(),
+                buckets: wanted.clone(),
+                ttl: self.ttl,
+                now: None,
+            })
+            .await?;
         self.held = got
             .into_iter()
             .map(|l| (l.bucket, (l.epoch, l.expires_at)))
             .collect();
         let after: Vec<(u32, u64)> = self.held.iter().map(|(b, (e, _))| (*b, *e)).collect();
-        self.next_renewal = now + self.renew_every;
+        self.next_renewal = if self.held.len() < wanted.len() {
+            now + HANDOVER_RETRY.min(self.renew_every)
+        } else {
+            now + self.renew_every
+        };
         if before != after {
-            tracing::info!(held = after.len(), "bucket leases changed");
+            tracing::info!(
+                held = after.len(),
+                wanted = wanted.len(),
+                instances = live.len(),
+                "bucket leases changed"
+            );
         }
         Ok(before != after)
     }
@@ -88,9 +128,12 @@ impl Leases {
 
     pub async fn release_all(&mut self, store: &dyn Store) {
         let buckets = self.held_buckets();
+        self.held.clear();
         if let Err(e) = store.buckets_release(&self.owner, &buckets).await {
             tracing::warn!(error = %e, "could not release bucket leases; they will expire");
         }
-        self.held.clear();
+        if let Err(e) = store.instances_leave(&self.owner).await {
+            tracing::warn!(error = %e, "could not deregister; the entry will expire");
+        }
     }
 }

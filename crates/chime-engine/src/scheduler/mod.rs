@@ -17,6 +17,7 @@
 //! schedule in one batch. After a fire, the schedule's next instant is known
 //! locally, so it goes straight back into the heap without a reload.
 
+mod assign;
 mod leases;
 pub mod plan;
 
@@ -102,7 +103,7 @@ impl Scheduler {
     ) -> Scheduler {
         let leases = Leases::new(
             cfg.instance_id.clone(),
-            (0..cfg.buckets).collect(),
+            cfg.buckets,
             cfg.lease_ttl,
             cfg.renew_every,
         );

@@ -21,7 +21,9 @@ pub struct PlanConfig {
 impl Default for PlanConfig {
     fn default() -> Self {
         PlanConfig {
-            misfire_threshold: SignedDuration::from_secs(5),
+            // Twice the bucket lease TTL: fires delayed by a failover are
+            // late, not missed.
+            misfire_threshold: SignedDuration::from_secs(10),
         }
     }
 }

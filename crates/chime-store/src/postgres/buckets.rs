@@ -1,7 +1,14 @@
 use super::PostgresStore;
+use crate::membership::{self, BeatSql};
 use crate::params::*;
 use crate::rows::{ms, ts, Cols};
 use crate::Result;
+
+const BEAT: BeatSql = BeatSql {
+    upsert: include_str!("sql/instance_beat.sql"),
+    expire: "DELETE FROM instances WHERE expires_at <= $1",
+    live: "SELECT * FROM instances ORDER BY id",
+};
 
 impl PostgresStore {
     pub(super) async fn bucket_acquire(&self, p: BucketsAcquire) -> Result<Vec<BucketLease>> {
@@ -26,6 +33,22 @@ impl PostgresStore {
         sqlx::query(include_str!("sql/buckets_release.sql"))
             .bind(owner)
             .bind(buckets)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn instance_beat(&self, p: InstanceBeat) -> Result<Vec<Instance>> {
+        let mut tx = self.pool.begin().await?;
+        let now = self.now_or(&mut tx, p.now).await?;
+        let live = membership::beat::<sqlx::Postgres>(&mut tx, &BEAT, &p, now).await?;
+        tx.commit().await?;
+        Ok(live)
+    }
+
+    pub(super) async fn instance_leave(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM instances WHERE id = $1")
+            .bind(id)
             .execute(&self.pool)
             .await?;
         Ok(())

@@ -26,10 +26,13 @@ use sqlx::PgConnection;
 use std::str::FromStr;
 use std::time::Duration;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_instances.sql")),
+];
 
 /// Any fixed number: instances starting at once migrate one at a time.
-const MIGRATION_LOCK: i64 = 0x6368_696d_65;
+const MIGRATION_LOCK: i64 = 0x0063_6869_6d65;
 
 const JOBS_CHANNEL: &str = "chime_jobs";
 const SCHEDULES_CHANNEL: &str = "chime_schedules";
@@ -186,6 +189,12 @@ impl Store for PostgresStore {
     }
     async fn buckets_list(&self) -> Result<Vec<BucketLease>> {
         self.bucket_list().await
+    }
+    async fn instances_beat(&self, p: InstanceBeat) -> Result<Vec<Instance>> {
+        self.instance_beat(p).await
+    }
+    async fn instances_leave(&self, id: &str) -> Result<()> {
+        self.instance_leave(id).await
     }
 
     async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {

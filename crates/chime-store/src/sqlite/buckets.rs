@@ -1,7 +1,14 @@
 use super::SqliteStore;
+use crate::membership::{self, BeatSql};
 use crate::params::*;
 use crate::rows::{ms, to_json, ts};
 use crate::Result;
+
+const BEAT: BeatSql = BeatSql {
+    upsert: include_str!("sql/instance_beat.sql"),
+    expire: "DELETE FROM instances WHERE expires_at <= ?1",
+    live: "SELECT * FROM instances ORDER BY id",
+};
 use sqlx::Row;
 
 impl SqliteStore {
@@ -30,6 +37,22 @@ impl SqliteStore {
         sqlx::query("UPDATE buckets SET owner = NULL, expires_at = 0 WHERE owner = ?1 AND bucket IN (SELECT value FROM json_each(?2))")
             .bind(owner)
             .bind(to_json(&buckets)?)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn instance_beat(&self, p: InstanceBeat) -> Result<Vec<Instance>> {
+        let now = self.now_or(p.now);
+        let mut tx = self.writer.begin().await?;
+        let live = membership::beat::<sqlx::Sqlite>(&mut tx, &BEAT, &p, now).await?;
+        tx.commit().await?;
+        Ok(live)
+    }
+
+    pub(super) async fn instance_leave(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM instances WHERE id = ?1")
+            .bind(id)
             .execute(&self.writer)
             .await?;
         Ok(())

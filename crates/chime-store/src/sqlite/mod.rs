@@ -30,7 +30,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_instances.sql")),
+];
 
 /// Parsed `sqlite://PATH[?synchronous=normal|full]` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,6 +190,12 @@ impl Store for SqliteStore {
     }
     async fn buckets_list(&self) -> Result<Vec<BucketLease>> {
         self.bucket_list().await
+    }
+    async fn instances_beat(&self, p: InstanceBeat) -> Result<Vec<Instance>> {
+        self.instance_beat(p).await
+    }
+    async fn instances_leave(&self, id: &str) -> Result<()> {
+        self.instance_leave(id).await
     }
 
     async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {

@@ -189,3 +189,38 @@ pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
         .unwrap()
         .is_empty());
 }
+
+pub async fn instances_register_expire_and_leave(store: Arc<dyn Store>) {
+    let t0 = base(&store).await;
+    let ttl = SignedDuration::from_secs(5);
+    let beat = |id: &str, at: Timestamp| chime_store::InstanceBeat {
+        id: id.into(),
+        ttl,
+        now: Some(at),
+    };
+    let ids = |live: Vec<chime_store::Instance>| -> Vec<String> {
+        live.into_iter().map(|i| i.id).collect()
+    };
+    assert_eq!(
+        ids(store.instances_beat(beat("b", t0)).await.unwrap()),
+        ["b"]
+    );
+    let live = store.instances_beat(beat("a", t0)).await.unwrap();
+    assert_eq!(ids(live.clone()), ["a", "b"], "sorted by id");
+    assert_eq!(live[0].expires_at, secs(t0, 5));
+    // a keeps beating; b stops and is gone once its entry expires.
+    let live = store.instances_beat(beat("a", secs(t0, 3))).await.unwrap();
+    assert_eq!(ids(live.clone()), ["a", "b"]);
+    assert_eq!(live[0].started_at, t0, "a renewal keeps the start");
+    let live = store.instances_beat(beat("a", secs(t0, 6))).await.unwrap();
+    assert_eq!(ids(live), ["a"]);
+    // b comes back: a fresh start.
+    let live = store.instances_beat(beat("b", secs(t0, 7))).await.unwrap();
+    assert_eq!(live[1].started_at, secs(t0, 7));
+    // Leaving takes effect at once, not at expiry.
+    store.instances_leave("a").await.unwrap();
+    assert_eq!(
+        ids(store.instances_beat(beat("b", secs(t0, 8))).await.unwrap()),
+        ["b"]
+    );
+}

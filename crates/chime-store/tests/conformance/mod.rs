@@ -51,7 +51,8 @@ macro_rules! conformance_suite {
             jobs::unique_keys_dedupe_while_active,
             maintenance::counts_per_queue_and_state,
             maintenance::paused_queues_are_not_claimed,
-            maintenance::retention_prunes_finished_jobs_and_ledger
+            maintenance::retention_prunes_finished_jobs_and_ledger,
+            maintenance::instances_register_expire_and_leave
         );
     };
     (@cases $factory:path; $($group:ident :: $case:ident),*) => {

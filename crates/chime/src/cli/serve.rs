@@ -7,6 +7,7 @@ use chime_core::time::{Clock, SystemClock};
 use chime_core::Zone;
 use chime_engine::worker::WorkerConfig;
 use chime_engine::{Engine, EngineConfig, JobResult};
+use chime_store::postgres::PostgresStore;
 use chime_store::sqlite::SqliteStore;
 use chime_store::Store;
 use clap::{Args, ValueEnum};
@@ -40,7 +41,7 @@ pub struct ServeArgs {
     signing_secret: Option<String>,
     /// A fire processed more than this many milliseconds after its instant
     /// counts as missed and goes through the schedule's misfire policy.
-    #[arg(long, env = "CHIME_MISFIRE_THRESHOLD_MS", default_value_t = 5000)]
+    #[arg(long, env = "CHIME_MISFIRE_THRESHOLD_MS", default_value_t = 10_000)]
     misfire_threshold_ms: u64,
     /// Seconds in-flight jobs get to finish on SIGTERM/SIGINT.
     #[arg(long, env = "CHIME_SHUTDOWN_GRACE", default_value_t = 30)]
@@ -94,9 +95,30 @@ async fn open_store(url: &str) -> Result<Arc<dyn Store>, Failure> {
             .with_context(|| format!("opening {url}"))?;
         return Ok(Arc::new(store));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PostgresStore::open(url)
+            .await
+            .with_context(|| format!("opening {}", redact(url)))?;
+        return Ok(Arc::new(store));
+    }
     Err(Failure::Input(format!(
-        "--db {url:?}: unsupported store; this build supports sqlite://PATH"
+        "--db {:?}: unsupported store; expected sqlite://PATH or postgres://…",
+        redact(url)
     )))
+}
+
+/// The URL without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
 }
 
 async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
@@ -132,7 +154,7 @@ async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
-    tracing::info!(listen = %args.listen, db = %args.db, instance = %instance, "chime is serving");
+    tracing::info!(listen = %args.listen, db = %redact(&args.db), instance = %instance, "chime is serving");
 
     let cancel = CancellationToken::new();
     let engine_task = tokio::spawn(engine.run(cancel.clone()));
@@ -189,4 +211,22 @@ fn hostname() -> String {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "chime".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_the_password_only() {
+        assert_eq!(
+            redact("postgres://chime:s3cret@db:5432/chime"),
+            "postgres://chime:***@db:5432/chime"
+        );
+        assert_eq!(
+            redact("postgres://chime@db/chime"),
+            "postgres://chime@db/chime"
+        );
+        assert_eq!(redact("sqlite://chime.db"), "sqlite://chime.db");
+    }
 }

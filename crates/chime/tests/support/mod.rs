@@ -29,14 +29,27 @@ pub fn free_port() -> u16 {
 }
 
 impl Chime {
+    /// `chime serve` on a SQLite file; its log goes beside the file.
     pub async fn start(db: &Path, extra: &[&str]) -> Chime {
+        let mut chime = Chime::start_on(
+            &format!("sqlite://{}", db.display()),
+            db.parent().unwrap_or(Path::new(".")),
+            extra,
+        )
+        .await;
+        chime.db = db.to_path_buf();
+        chime
+    }
+
+    /// `chime serve --db URL`, logging to a file in `log_dir`.
+    pub async fn start_on(url: &str, log_dir: &Path, extra: &[&str]) -> Chime {
         let port = free_port();
         let log =
-            std::fs::File::create(db.with_extension(format!("{port}.log"))).expect("log file");
+            std::fs::File::create(log_dir.join(format!("chime-{port}.log"))).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_chime"))
             .arg("serve")
             .arg("--db")
-            .arg(format!("sqlite://{}", db.display()))
+            .arg(url)
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .args(extra)
@@ -47,7 +60,7 @@ impl Chime {
         let chime = Chime {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            db: db.to_path_buf(),
+            db: PathBuf::new(),
         };
         let client = reqwest::Client::new();
         let url = format!("{}/readyz", chime.base);

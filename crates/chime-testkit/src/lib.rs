@@ -1,0 +1,6 @@
+//! Test helpers shared by chime's crates. Tests talk to real servers
+//! (scripts/services starts them); these give each test a space of its own.
+
+mod postgres;
+
+pub use postgres::PgSchema;
