@@ -11,6 +11,7 @@ mod jobs_common;
 mod membership;
 mod params;
 pub mod postgres;
+pub mod redis;
 mod rows;
 pub mod sqlite;
 

@@ -2,5 +2,7 @@
 //! (scripts/services starts them); these give each test a space of its own.
 
 mod postgres;
+mod redis;
 
+pub use self::redis::RedisSpace;
 pub use postgres::PgSchema;

@@ -8,6 +8,7 @@ use chime_core::Zone;
 use chime_engine::worker::WorkerConfig;
 use chime_engine::{Engine, EngineConfig, JobResult};
 use chime_store::postgres::PostgresStore;
+use chime_store::redis::RedisStore;
 use chime_store::sqlite::SqliteStore;
 use chime_store::Store;
 use clap::{Args, ValueEnum};
@@ -101,8 +102,14 @@ async fn open_store(url: &str) -> Result<Arc<dyn Store>, Failure> {
             .with_context(|| format!("opening {}", redact(url)))?;
         return Ok(Arc::new(store));
     }
+    if url.starts_with("redis://") {
+        let store = RedisStore::open(url)
+            .await
+            .with_context(|| format!("opening {}", redact(url)))?;
+        return Ok(Arc::new(store));
+    }
     Err(Failure::Input(format!(
-        "--db {:?}: unsupported store; expected sqlite://PATH or postgres://…",
+        "--db {:?}: unsupported store; expected sqlite://PATH, postgres://… or redis://…",
         redact(url)
     )))
 }

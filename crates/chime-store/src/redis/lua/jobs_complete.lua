@@ -1,0 +1,24 @@
+-- Records outcomes, each only under its current lease.
+-- ARGV: {completions: [{id, token, state: succeeded|pending|dead, run_at|null,
+--        error|null, outcome, output|null}], now|null}
+-- Returns: {applied: [bool]} in the order given.
+local now = now_ms()
+local applied = {}
+local retried = false
+for i, c in ipairs(A.completions) do
+  local j = job_doc(c.id)
+  if j and j.state == 'running' and j.lease_token == c.token and tonumber(j.lease_expires_at) > now then
+    if c.state == 'pending' then
+      requeue_job(j, tonumber(c.run_at), c.error)
+      retried = true
+    else
+      finish_job(j, c.state, now, c.error)
+    end
+    close_attempt(c.id, j.attempt, now, c.outcome, c.error, c.output)
+    applied[i] = true
+  else
+    applied[i] = false
+  end
+end
+if retried then redis.call('PUBLISH', key('changed'), 'jobs') end
+return reply({applied = applied})

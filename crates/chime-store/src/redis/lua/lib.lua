@@ -1,0 +1,202 @@
+-- Shared by every chime script; each script's file is appended to this one.
+-- KEYS[1]: the key prefix, which carries chime's hash tag (e.g. "{chime}:").
+--   Every key a script touches is built from it, so all of a deployment's
+--   keys live in one slot and the scripts run unchanged on Redis Cluster.
+-- ARGV[1]: the call's parameters as one JSON object.
+-- Returns: one JSON document (cjson), described in each script's header.
+
+local P = KEYS[1]
+local A = cjson.decode(ARGV[1])
+local NULL = cjson.null
+
+local function key(...)
+  return P .. table.concat({...}, ':')
+end
+
+local function present(v)
+  return v ~= nil and v ~= NULL
+end
+
+-- Integers (milliseconds, counts) as text without an exponent.
+local function int(n)
+  return string.format('%.0f', n)
+end
+
+-- The store's clock (DESIGN §2.6): Redis TIME unless the caller pinned one.
+local function now_ms()
+  if present(A.now) then return tonumber(A.now) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function hgetall(k)
+  local flat = redis.call('HGETALL', k)
+  if #flat == 0 then return nil end
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
+-- Writes the present fields of `t`; `nulls` lists fields to remove.
+local function hwrite(k, t, nulls)
+  local args = {}
+  for f, v in pairs(t) do
+    if present(v) then
+      args[#args + 1] = f
+      if type(v) == 'number' then args[#args + 1] = int(v) else args[#args + 1] = tostring(v) end
+    end
+  end
+  if #args > 0 then redis.call('HSET', k, unpack(args)) end
+  if nulls and #nulls > 0 then redis.call('HDEL', k, unpack(nulls)) end
+end
+
+-- cjson writes an empty table as {}; results wrap lists in objects and the
+-- Rust side reads {} as an empty list.
+local function reply(t)
+  return cjson.encode(t)
+end
+
+---------------------------------------------------------------- schedules
+
+local function schedule_doc(id)
+  local s = hgetall(key('s', id))
+  if s then s.id = id end
+  return s
+end
+
+-- Keeps the bucket's due index in step with the schedule's next fire.
+local function index_due(id, bucket, paused, next_fire_at)
+  local due = key('due', bucket)
+  if present(next_fire_at) and paused ~= '1' then
+    redis.call('ZADD', due, next_fire_at, id)
+  else
+    redis.call('ZREM', due, id)
+  end
+end
+
+---------------------------------------------------------------- ledger
+
+-- Records one occurrence under its fire key; false when the key was taken.
+local function record(schedule_id, o, now)
+  local at = int(tonumber(o.scheduled_for))
+  local doc = {
+    schedule_id = schedule_id, scheduled_for = at, outcome = o.outcome,
+    reason = o.reason, job_id = o.job_id, count = o.count,
+    last_scheduled_for = o.last_scheduled_for, recorded_at = now,
+  }
+  if redis.call('HSETNX', key('od', schedule_id), at, cjson.encode(doc)) == 0 then
+    return false
+  end
+  redis.call('ZADD', key('o', schedule_id), at, at)
+  redis.call('ZADD', key('orec'), now, schedule_id .. '|' .. at)
+  return true
+end
+
+---------------------------------------------------------------- jobs
+
+-- Claim order within a queue: priority (highest first), then run_at, as one
+-- score exact in a double: 2001 priorities x 2^42 ms (139 years from 2020).
+local EPOCH = 1577836800000
+local function ready_score(priority, run_at)
+  local offset = math.max(0, tonumber(run_at) - EPOCH)
+  return (1000 - tonumber(priority)) * 4398046511104 + offset
+end
+
+local function count(queue, state, by)
+  redis.call('HINCRBY', key('qc', queue), state, by)
+end
+
+local function job_doc(id)
+  local j = hgetall(key('j', id))
+  if j then j.id = id end
+  return j
+end
+
+-- A pending job waits in its queue's delayed set until claimed ahead of
+-- or at its run_at; the claim moves it to the ready set.
+local function enqueue_pending(id, queue, run_at)
+  redis.call('SADD', key('queues'), queue)
+  redis.call('ZADD', key('q', queue, 'd'), run_at, id)
+end
+
+local function unqueue(id, queue)
+  redis.call('ZREM', key('q', queue, 'd'), id)
+  redis.call('ZREM', key('q', queue, 'r'), id)
+end
+
+-- Inserts a new pending job (`j` as sent by Rust's job_row); false if its
+-- unique key is held by an active job.
+local function insert_job(j, now)
+  if present(j.unique_key) then
+    local u = key('u', j.namespace, j.unique_key)
+    if redis.call('SET', u, j.id, 'NX') == false then return false end
+  end
+  local doc = {
+    namespace = j.namespace, queue = j.queue, kind = j.kind, payload = j.payload,
+    priority = j.priority, state = 'pending', attempt = 0, max_attempts = j.max_attempts,
+    timeout_ms = j.timeout_ms, backoff_initial_ms = j.backoff_initial_ms,
+    backoff_max_ms = j.backoff_max_ms, target = j.target, run_at = j.run_at,
+    created_at = now, schedule_id = j.schedule_id, scheduled_for = j.scheduled_for,
+    unique_key = j.unique_key,
+  }
+  hwrite(key('j', j.id), doc)
+  redis.call('ZADD', key('jobs'), 0, j.id)
+  if present(j.schedule_id) then
+    redis.call('ZADD', key('sj', j.schedule_id), 0, j.id)
+    redis.call('SADD', key('sa', j.schedule_id), j.id)
+  end
+  enqueue_pending(j.id, j.queue, tonumber(j.run_at))
+  count(j.queue, 'pending', 1)
+  return true
+end
+
+-- Moves a job out of pending/running into a finished state.
+local function finish_job(j, state, now, err)
+  local k = key('j', j.id)
+  unqueue(j.id, j.queue)
+  redis.call('ZREM', key('running'), j.id)
+  count(j.queue, j.state, -1)
+  count(j.queue, state, 1)
+  hwrite(k, {state = state, finished_at = now, last_error = err}, {'lease_token', 'lease_expires_at'})
+  if not present(err) then redis.call('HDEL', k, 'last_error') end
+  redis.call('ZADD', key('fin'), now, j.id)
+  if present(j.unique_key) then
+    local u = key('u', j.namespace, j.unique_key)
+    if redis.call('GET', u) == j.id then redis.call('DEL', u) end
+  end
+  if present(j.schedule_id) then redis.call('SREM', key('sa', j.schedule_id), j.id) end
+end
+
+-- A running job goes back to pending (retry at `run_at`).
+local function requeue_job(j, run_at, err)
+  local k = key('j', j.id)
+  redis.call('ZREM', key('running'), j.id)
+  count(j.queue, j.state, -1)
+  count(j.queue, 'pending', 1)
+  hwrite(k, {state = 'pending', run_at = run_at, last_error = err}, {'lease_token', 'lease_expires_at'})
+  enqueue_pending(j.id, j.queue, run_at)
+end
+
+local function close_attempt(job_id, attempt, now, outcome, err, output)
+  local k = key('a', job_id)
+  local raw = redis.call('HGET', k, attempt)
+  if not raw then return end
+  local a = cjson.decode(raw)
+  if present(a.finished_at) then return end
+  a.finished_at = now
+  a.outcome = outcome
+  a.error = err
+  a.output = output
+  redis.call('HSET', k, attempt, cjson.encode(a))
+end
+
+local function cancel_job(j, now)
+  local was_running = j.state == 'running'
+  finish_job(j, 'cancelled', now, nil)
+  if was_running or tonumber(j.attempt) > 0 then
+    close_attempt(j.id, j.attempt, now, 'cancelled', 'cancelled', nil)
+  end
+  return job_doc(j.id)
+end
+
+-------------------------------------------------------------------------

@@ -1,0 +1,671 @@
+//! The Redis backend: many instances on one Redis.
+//!
+//! Every operation is one Lua script (lua/, each with its KEYS/ARGV/returns
+//! header), so each is atomic. All of a deployment's keys share one hash
+//! tag, `{prefix}`, so the scripts run unchanged on Redis Cluster (in one
+//! slot). The due index of each bucket is a sorted set; time comes from
+//! Redis `TIME` (DESIGN §2.6). Changes are announced on a pub/sub channel,
+//! which [`Store::watch`] turns into wake-ups on every instance.
+//!
+//! Durability (DESIGN §2.3) is Redis's own: see docs/backends.md. At
+//! start-up chime warns when the server's persistence cannot keep
+//! acknowledged writes.
+
+mod fields;
+mod scripts;
+
+use crate::jobs_common::{after_expired_lease, attempt_end_row, finish_row, with_paused};
+use crate::params::*;
+use crate::rows::{self, ms, to_json, ts, Cols};
+use crate::{Result, Store, StoreError, Wakers};
+use async_trait::async_trait;
+use chime_core::model::{Attempt, Backoff, Job, Occurrence, Schedule};
+use fields::{record, records, values, Fields};
+use jiff::Timestamp;
+use redis::aio::ConnectionManager;
+use scripts::Scripts;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    client: redis::Client,
+    /// `{prefix}:`: the hash tag every key starts with.
+    prefix: String,
+    scripts: Arc<Scripts>,
+}
+
+/// Parsed `redis://…[?prefix=NAME]`: the prefix (default `chime`) keeps
+/// deployments sharing one Redis apart.
+fn parse_url(url: &str) -> (String, String) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), "chime".into());
+    };
+    let mut prefix = "chime".to_string();
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.strip_prefix("prefix=") {
+            Some(p) => prefix = p.to_string(),
+            None => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, prefix)
+}
+
+impl RedisStore {
+    /// Connects to `redis://…` (`rediss://` for TLS is not built in) and
+    /// checks the server's persistence.
+    pub async fn open(url: &str) -> Result<RedisStore> {
+        let (url, prefix) = parse_url(url);
+        if prefix.is_empty() || prefix.contains(['{', '}']) {
+            return Err(StoreError::InvalidState(format!(
+                "redis prefix {prefix:?}: must be non-empty, without braces"
+            )));
+        }
+        let client = redis::Client::open(url.as_str()).map_err(StoreError::backend)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(10)))
+            .set_response_timeout(Some(Duration::from_secs(30)));
+        let conn = ConnectionManager::new_with_config(client.clone(), config)
+            .await
+            .map_err(StoreError::backend)?;
+        let store = RedisStore {
+            conn,
+            client,
+            prefix: format!("{{{prefix}}}:"),
+            scripts: Arc::new(Scripts::load()),
+        };
+        store.check_persistence().await;
+        Ok(store)
+    }
+
+    /// Warns when the server would lose acknowledged writes on a restart.
+    async fn check_persistence(&self) {
+        let mut conn = self.conn.clone();
+        let got: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("appendonly")
+            .query_async(&mut conn)
+            .await;
+        match got.as_deref() {
+            Ok([_, on]) if on == "yes" => {
+                let fsync: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
+                    .arg("GET")
+                    .arg("appendfsync")
+                    .query_async(&mut conn)
+                    .await;
+                if let Ok([_, policy]) = fsync.as_deref() {
+                    if policy != "always" {
+                        tracing::warn!(appendfsync = %policy, "redis fsyncs its AOF {policy}: a crash of the Redis host can lose the last second of accepted schedules and jobs (appendfsync always keeps them)");
+                    }
+                }
+            }
+            Ok(_) => tracing::warn!("redis runs without AOF (appendonly no): a Redis restart loses accepted schedules and jobs since the last snapshot; set appendonly yes (see docs/backends.md)"),
+            Err(e) => tracing::info!(error = %e, "cannot read the redis persistence settings (CONFIG is restricted); make sure AOF is on"),
+        }
+    }
+
+    /// Runs one script with `args` as its JSON parameters.
+    async fn call(&self, script: &redis::Script, args: Value) -> Result<Value> {
+        let mut conn = self.conn.clone();
+        let raw: String = script
+            .key(&self.prefix)
+            .arg(args.to_string())
+            .invoke_async(&mut conn)
+            .await
+            .map_err(StoreError::backend)?;
+        serde_json::from_str(&raw).map_err(|e| StoreError::corrupt(format!("script reply: {e}")))
+    }
+
+    async fn hgetall(&self, key: String) -> Result<Option<Fields>> {
+        let mut conn = self.conn.clone();
+        let map: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .map_err(StoreError::backend)?;
+        if map.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Fields(
+            map.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )))
+    }
+
+    fn key(&self, parts: &[&str]) -> String {
+        format!("{}{}", self.prefix, parts.join(":"))
+    }
+}
+
+fn ms_opt(t: Option<Timestamp>) -> Value {
+    t.map(|t| json!(ms(t))).unwrap_or(Value::Null)
+}
+
+fn with_id(mut f: Fields, id: &str) -> Fields {
+    f.0.insert("id".into(), Value::String(id.to_string()));
+    f
+}
+
+fn lease(f: &Fields) -> Result<BucketLease> {
+    Ok(BucketLease {
+        bucket: f.i64("bucket")? as u32,
+        owner: f.opt_string("owner")?.unwrap_or_default(),
+        epoch: f.i64("epoch")? as u64,
+        expires_at: ts(f.i64("expires_at")?)?,
+    })
+}
+
+fn state_error(reply: &Value, id: &str, op: &str) -> Option<StoreError> {
+    match reply.get("error").and_then(Value::as_str) {
+        Some("not_found") => Some(StoreError::NotFound(format!("job {id}"))),
+        Some("state") => Some(StoreError::InvalidState(format!(
+            "cannot {op} a job that is {}",
+            reply.get("state").and_then(Value::as_str).unwrap_or("?")
+        ))),
+        Some(other) => Some(StoreError::InvalidState(other.to_string())),
+        None => None,
+    }
+}
+
+/// Forwards the change channel to the wakers; resubscribes (and wakes
+/// everyone, since messages may have been missed) when it drops.
+async fn listen(client: redis::Client, channel: String, wakers: Wakers) {
+    use futures_util::StreamExt;
+    loop {
+        match client.get_async_pubsub().await {
+            Ok(mut pubsub) => {
+                if let Err(e) = pubsub.subscribe(&channel).await {
+                    tracing::warn!(error = %e, "redis SUBSCRIBE failed; retrying");
+                } else {
+                    wakers.wake_all();
+                    let mut messages = pubsub.on_message();
+                    while let Some(msg) = messages.next().await {
+                        match msg.get_payload::<String>().as_deref() {
+                            Ok("schedules") => wakers.schedules.notify_one(),
+                            _ => wakers.jobs.notify_waiters(),
+                        }
+                    }
+                    tracing::warn!("redis pub/sub connection lost; resubscribing");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "redis pub/sub connection failed; retrying"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn now(&self) -> Result<Timestamp> {
+        let mut conn = self.conn.clone();
+        let (secs, micros): (i64, i64) = redis::cmd("TIME")
+            .query_async(&mut conn)
+            .await
+            .map_err(StoreError::backend)?;
+        ts(secs * 1000 + micros / 1000)
+    }
+
+    async fn watch(&self, wakers: Wakers) -> Result<()> {
+        tokio::spawn(listen(self.client.clone(), self.key(&["changed"]), wakers));
+        Ok(())
+    }
+
+    async fn schedules_create(&self, p: ScheduleCreate) -> Result<Schedule> {
+        let reply = self
+            .call(
+                &self.scripts.schedule_create,
+                json!({"id": p.id, "bucket": p.bucket, "spec": to_json(&p.spec)?,
+                       "paused": p.spec.paused, "next_fire_at": ms_opt(p.next_fire_at), "now": ms_opt(p.now)}),
+            )
+            .await?;
+        rows::schedule(&Fields(reply.as_object().cloned().unwrap_or_default()))
+    }
+
+    async fn schedules_get(&self, id: &str) -> Result<Option<Schedule>> {
+        match self.hgetall(self.key(&["s", id])).await? {
+            Some(f) => rows::schedule(&with_id(f, id)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn schedules_list(&self, p: ScheduleList) -> Result<Vec<Schedule>> {
+        let reply = self
+            .call(
+                &self.scripts.schedules_list,
+                json!({"namespace": p.namespace, "search": p.search, "after_id": p.after_id, "limit": p.limit}),
+            )
+            .await?;
+        records(&reply, "items")?
+            .iter()
+            .map(rows::schedule)
+            .collect()
+    }
+
+    async fn schedules_update(&self, p: ScheduleUpdate) -> Result<Schedule> {
+        let occurrences: Vec<Value> = p
+            .occurrences
+            .iter()
+            .map(|o| crate::firing::occurrence_row(&p.id, o))
+            .collect();
+        let reply = self
+            .call(
+                &self.scripts.schedule_update,
+                json!({"id": p.id, "expected_version": p.expected_version, "spec": to_json(&p.spec)?,
+                       "paused": p.spec.paused, "next_fire_at": ms_opt(p.next_fire_at),
+                       "occurrences": occurrences, "now": ms_opt(p.now)}),
+            )
+            .await?;
+        match reply.get("error").and_then(Value::as_str) {
+            Some("conflict") => Err(StoreError::Conflict {
+                expected: p.expected_version.unwrap_or(0),
+                found: reply.get("found").and_then(Value::as_u64).unwrap_or(0),
+            }),
+            Some(_) => Err(StoreError::NotFound(format!("schedule {}", p.id))),
+            None => rows::schedule(&record(&reply, "schedule")?),
+        }
+    }
+
+    async fn schedules_delete(&self, id: &str) -> Result<bool> {
+        let reply = self
+            .call(&self.scripts.schedule_delete, json!({"id": id}))
+            .await?;
+        Ok(reply
+            .get("deleted")
+            .and_then(Value::as_bool)
+            .unwrap_or(false))
+    }
+
+    async fn schedules_due(&self, p: SchedulesDue) -> Result<Vec<Schedule>> {
+        let reply = self
+            .call(
+                &self.scripts.schedules_due,
+                json!({"buckets": p.buckets, "until": ms(p.until), "limit": p.limit}),
+            )
+            .await?;
+        records(&reply, "items")?
+            .iter()
+            .map(rows::schedule)
+            .collect()
+    }
+
+    async fn fire(&self, p: FireBatch) -> Result<Vec<FireResult>> {
+        let fires = p
+            .fires
+            .iter()
+            .map(|f| {
+                let occurrences = f
+                    .occurrences
+                    .iter()
+                    .map(|o| {
+                        let mut row = crate::firing::occurrence_row(&f.schedule_id, o);
+                        row["job"] = match &o.job {
+                            Some(job) => rows::job_row(job)?,
+                            None => Value::Null,
+                        };
+                        Ok(row)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(json!({
+                    "schedule_id": f.schedule_id, "bucket": f.bucket, "epoch": f.epoch,
+                    "expected_next_fire_at": ms(f.expected_next_fire_at),
+                    "expected_version": f.expected_version, "next_fire_at": ms_opt(f.next_fire_at),
+                    "overlap": serde_json::to_value(f.overlap).map_err(StoreError::backend)?, "occurrences": occurrences,
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let reply = self
+            .call(
+                &self.scripts.fire,
+                json!({"owner": p.owner, "now": ms_opt(p.now), "fires": fires}),
+            )
+            .await?;
+        values(&reply, "results")
+            .into_iter()
+            .map(|r| match r.get("result").and_then(Value::as_str) {
+                Some("applied") => Ok(FireResult::Applied {
+                    job_ids: values(r, "job_ids")
+                        .into_iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect(),
+                    skipped_overlap: r
+                        .get("skipped_overlap")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                }),
+                Some("duplicate") => Ok(FireResult::Duplicate),
+                Some("stale_epoch") => Ok(FireResult::StaleEpoch),
+                other => Err(StoreError::corrupt(format!("fire result {other:?}"))),
+            })
+            .collect()
+    }
+
+    async fn buckets_acquire(&self, p: BucketsAcquire) -> Result<Vec<BucketLease>> {
+        let reply = self
+            .call(
+                &self.scripts.buckets_acquire,
+                json!({"owner": p.owner, "buckets": p.buckets, "ttl_ms": p.ttl.as_millis() as i64, "now": ms_opt(p.now)}),
+            )
+            .await?;
+        records(&reply, "items")?.iter().map(lease).collect()
+    }
+
+    async fn buckets_release(&self, owner: &str, buckets: &[u32]) -> Result<()> {
+        self.call(
+            &self.scripts.buckets_release,
+            json!({"owner": owner, "buckets": buckets}),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn buckets_list(&self) -> Result<Vec<BucketLease>> {
+        let reply = self.call(&self.scripts.buckets_list, json!({})).await?;
+        records(&reply, "items")?.iter().map(lease).collect()
+    }
+
+    async fn instances_beat(&self, p: InstanceBeat) -> Result<Vec<Instance>> {
+        let reply = self
+            .call(
+                &self.scripts.instances_beat,
+                json!({"id": p.id, "ttl_ms": p.ttl.as_millis() as i64, "now": ms_opt(p.now)}),
+            )
+            .await?;
+        records(&reply, "items")?
+            .iter()
+            .map(rows::instance)
+            .collect()
+    }
+
+    async fn instances_leave(&self, id: &str) -> Result<()> {
+        self.call(&self.scripts.instances_leave, json!({"id": id}))
+            .await
+            .map(drop)
+    }
+
+    async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
+        let rows = jobs.iter().map(rows::job_row).collect::<Result<Vec<_>>>()?;
+        let reply = self
+            .call(&self.scripts.jobs_enqueue, json!({"jobs": rows}))
+            .await?;
+        records(&reply, "items")?
+            .iter()
+            .map(|f| {
+                Ok(Enqueued {
+                    id: f.string("id")?,
+                    duplicate: f
+                        .0
+                        .get("duplicate")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                })
+            })
+            .collect()
+    }
+
+    async fn jobs_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
+        let token = uuid::Uuid::now_v7().to_string();
+        let reply = self
+            .call(
+                &self.scripts.jobs_claim,
+                json!({"queues": p.queues, "due_by": ms_opt(p.due_by), "limit": p.limit,
+                       "worker": p.worker, "token": token, "lease_ms": p.lease.as_millis() as i64,
+                       "now": ms_opt(p.now)}),
+            )
+            .await?;
+        records(&reply, "items")?
+            .iter()
+            .map(|f| {
+                Ok(ClaimedJob {
+                    job: rows::job(f)?,
+                    lease_token: token.clone(),
+                    lease_expires_at: ts(f.i64("lease_expires_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn jobs_heartbeat(&self, p: JobsHeartbeat) -> Result<Timestamp> {
+        let reply = self
+            .call(
+                &self.scripts.job_heartbeat,
+                json!({"id": p.job_id, "token": p.lease_token, "extend_ms": p.extend.as_millis() as i64, "now": ms_opt(p.now)}),
+            )
+            .await?;
+        match reply.get("expires_at").and_then(Value::as_i64) {
+            Some(at) => ts(at),
+            None => Err(StoreError::LeaseLost),
+        }
+    }
+
+    async fn jobs_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
+        // The script stamps finished_at from TIME (or the pinned now); only
+        // a retry's run_at, chosen by the worker, comes from the row.
+        let rows: Vec<Value> = p
+            .completions
+            .iter()
+            .map(|c| {
+                let mut row = finish_row(c, p.now.unwrap_or(Timestamp::UNIX_EPOCH));
+                let end = attempt_end_row(c, 0);
+                row["outcome"] = end["outcome"].clone();
+                row["output"] = end["output"].clone();
+                row
+            })
+            .collect();
+        let reply = self
+            .call(
+                &self.scripts.jobs_complete,
+                json!({"completions": rows, "now": ms_opt(p.now)}),
+            )
+            .await?;
+        let applied = values(&reply, "applied");
+        Ok((0..p.completions.len())
+            .map(|i| match applied.get(i).and_then(|v| v.as_bool()) {
+                Some(true) => Ok(()),
+                _ => Err(StoreError::LeaseLost),
+            })
+            .collect())
+    }
+
+    async fn jobs_rescue(&self, p: JobsRescue) -> Result<Vec<String>> {
+        let reply = self
+            .call(
+                &self.scripts.jobs_expired,
+                json!({"limit": p.limit, "now": ms_opt(p.now)}),
+            )
+            .await?;
+        let now = ts(reply
+            .get("now")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| StoreError::corrupt("jobs_expired: no now"))?)?;
+        let rescues = records(&reply, "items")?
+            .iter()
+            .map(|f| {
+                let backoff = Backoff {
+                    initial_ms: f.i64("backoff_initial_ms")? as u64,
+                    max_ms: f.i64("backoff_max_ms")? as u64,
+                };
+                let (state, run_at, _) =
+                    after_expired_lease(f.i64("attempt")?, f.i64("max_attempts")?, &backoff, now);
+                Ok(json!({"id": f.string("id")?, "state": state.as_str(), "run_at": ms(run_at)}))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if rescues.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reply = self
+            .call(
+                &self.scripts.jobs_rescue,
+                json!({"rescues": rescues, "now": ms(now)}),
+            )
+            .await?;
+        Ok(values(&reply, "ids")
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect())
+    }
+
+    async fn jobs_cancel(&self, id: &str) -> Result<Job> {
+        let reply = self
+            .call(&self.scripts.job_cancel, json!({"id": id}))
+            .await?;
+        match state_error(&reply, id, "cancel") {
+            Some(e) => Err(e),
+            None => rows::job(&record(&reply, "job")?),
+        }
+    }
+
+    async fn jobs_retry(&self, id: &str) -> Result<Job> {
+        let reply = self
+            .call(&self.scripts.job_retry, json!({"id": id}))
+            .await?;
+        match state_error(&reply, id, "retry") {
+            Some(e) => Err(e),
+            None => rows::job(&record(&reply, "job")?),
+        }
+    }
+
+    async fn jobs_delete(&self, id: &str) -> Result<bool> {
+        let reply = self
+            .call(&self.scripts.job_delete, json!({"id": id}))
+            .await?;
+        if reply.get("error").is_some() {
+            return Err(StoreError::InvalidState(
+                "job is running: cancel it before deleting it".into(),
+            ));
+        }
+        Ok(reply
+            .get("deleted")
+            .and_then(Value::as_bool)
+            .unwrap_or(false))
+    }
+
+    async fn jobs_get(&self, id: &str) -> Result<Option<Job>> {
+        match self.hgetall(self.key(&["j", id])).await? {
+            Some(f) => rows::job(&with_id(f, id)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn jobs_list(&self, p: JobsList) -> Result<Vec<Job>> {
+        let reply = self
+            .call(
+                &self.scripts.jobs_list,
+                json!({"namespace": p.namespace, "queue": p.queue, "state": p.state.map(|s| s.as_str()),
+                       "schedule_id": p.schedule_id, "before_id": p.before_id, "limit": p.limit}),
+            )
+            .await?;
+        records(&reply, "items")?.iter().map(rows::job).collect()
+    }
+
+    async fn attempts_list(&self, job_id: &str) -> Result<Vec<Attempt>> {
+        let mut conn = self.conn.clone();
+        let map: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(self.key(&["a", job_id]))
+            .query_async(&mut conn)
+            .await
+            .map_err(StoreError::backend)?;
+        let mut attempts = map
+            .into_iter()
+            .map(|(n, doc)| {
+                let mut f: serde_json::Map<String, Value> = serde_json::from_str(&doc)
+                    .map_err(|e| StoreError::corrupt(format!("attempt: {e}")))?;
+                f.insert("job_id".into(), json!(job_id));
+                f.insert("attempt".into(), json!(n));
+                rows::attempt(&Fields(f))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        attempts.sort_by_key(|a| a.attempt);
+        Ok(attempts)
+    }
+
+    async fn occurrences_list(&self, p: OccurrencesList) -> Result<Vec<Occurrence>> {
+        let reply = self
+            .call(
+                &self.scripts.occurrences_list,
+                json!({"schedule_id": p.schedule_id, "before": ms_opt(p.before), "limit": p.limit}),
+            )
+            .await?;
+        records(&reply, "items")?
+            .iter()
+            .map(rows::occurrence)
+            .collect()
+    }
+
+    async fn queues_stats(&self) -> Result<Vec<QueueStats>> {
+        let reply = self.call(&self.scripts.queue_stats, json!({})).await?;
+        let stats = records(&reply, "items")?
+            .iter()
+            .map(|f| {
+                let n = |c: &str| f.i64(c).map(|v| v.max(0) as u64);
+                Ok(QueueStats {
+                    queue: f.string("queue")?,
+                    paused: false,
+                    available: n("available")?,
+                    scheduled: n("scheduled")?,
+                    running: n("running")?,
+                    succeeded: n("succeeded")?,
+                    dead: n("dead")?,
+                    cancelled: n("cancelled")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let paused = records(&reply, "items")?
+            .iter()
+            .filter(|f| f.0.get("paused").and_then(Value::as_bool) == Some(true))
+            .map(|f| f.string("queue"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(with_paused(stats, paused))
+    }
+
+    async fn queues_set_paused(&self, queue: &str, paused: bool) -> Result<()> {
+        self.call(
+            &self.scripts.queue_set_paused,
+            json!({"queue": queue, "paused": paused}),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn retention_prune(&self, p: RetentionPrune) -> Result<PruneCounts> {
+        let reply = self
+            .call(
+                &self.scripts.prune,
+                json!({"jobs_before": ms(p.jobs_finished_before),
+                       "occurrences_before": ms(p.occurrences_before), "limit": p.limit}),
+            )
+            .await?;
+        Ok(PruneCounts {
+            jobs: reply.get("jobs").and_then(Value::as_u64).unwrap_or(0),
+            occurrences: reply
+                .get("occurrences")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_url;
+
+    #[test]
+    fn prefix_comes_out_of_the_url() {
+        assert_eq!(
+            parse_url("redis://127.0.0.1:6379/0"),
+            ("redis://127.0.0.1:6379/0".into(), "chime".into())
+        );
+        assert_eq!(
+            parse_url("redis://h/0?prefix=prod&protocol=resp3"),
+            ("redis://h/0?protocol=resp3".into(), "prod".into())
+        );
+    }
+}
