@@ -13,6 +13,8 @@ use chime_core::model::{new_id, JobTemplate, ScheduleSpec};
 use chime_core::time::SystemClock;
 use chime_engine::worker::WorkerConfig;
 use chime_engine::{Engine, EngineConfig};
+use chime_store::postgres::PostgresStore;
+use chime_store::redis::RedisStore;
 use chime_store::sqlite::SqliteStore;
 use chime_store::{JobsList, NewJob, OccurrencesList, Store};
 use clap::{Parser, Subcommand};
@@ -29,9 +31,21 @@ struct Cli {
     /// Repetitions; the median is reported.
     #[arg(long, global = true, default_value_t = 3)]
     runs: usize,
+    /// Which store: a fresh SQLite file, PostgreSQL schema or Redis prefix per run.
+    #[arg(long, global = true, value_enum, default_value_t = Backend::Sqlite)]
+    backend: Backend,
     /// `sqlite:` URL template; `{dir}` becomes a fresh temp dir per run.
     #[arg(long, global = true, default_value = "sqlite://{dir}/bench.db")]
     db: String,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Backend {
+    Sqlite,
+    /// CHIME_TEST_POSTGRES, default the local server's `test` database.
+    Postgres,
+    /// CHIME_TEST_REDIS, default the local server.
+    Redis,
 }
 
 #[derive(Subcommand)]
@@ -58,6 +72,11 @@ enum Cmd {
         #[arg(long, default_value_t = 1000)]
         schedules: usize,
     },
+    /// Store memory per schedule (Redis `INFO memory`, before and after).
+    ScheduleMemory {
+        #[arg(long, default_value_t = 10_000)]
+        schedules: usize,
+    },
     /// Enqueue rate through the store, in batches of `--batch`.
     Enqueue {
         #[arg(long, default_value_t = 100_000)]
@@ -73,9 +92,30 @@ async fn main() -> anyhow::Result<()> {
     let mut figures: Vec<Vec<(String, f64)>> = Vec::new();
     for run in 1..=cli.runs {
         let dir = tempfile::tempdir()?;
-        let url = cli.db.replace("{dir}", &dir.path().display().to_string());
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&url).await.context("opening the store")?);
+        // Held for the run: the schema or key space is dropped afterwards.
+        let mut _space: Option<Box<dyn std::any::Any>> = None;
+        let store: Arc<dyn Store> = match cli.backend {
+            Backend::Sqlite => {
+                let url = cli.db.replace("{dir}", &dir.path().display().to_string());
+                Arc::new(SqliteStore::open(&url).await.context("opening SQLite")?)
+            }
+            Backend::Postgres => {
+                let schema = chime_testkit::PgSchema::create().await;
+                let store = PostgresStore::open(&schema.url)
+                    .await
+                    .context("opening PostgreSQL")?;
+                _space = Some(Box::new(schema));
+                Arc::new(store)
+            }
+            Backend::Redis => {
+                let space = chime_testkit::RedisSpace::create();
+                let store = RedisStore::open(&space.url)
+                    .await
+                    .context("opening Redis")?;
+                _space = Some(Box::new(space));
+                Arc::new(store)
+            }
+        };
         let result = match &cli.cmd {
             Cmd::Lateness {
                 schedules,
@@ -84,6 +124,7 @@ async fn main() -> anyhow::Result<()> {
             } => lateness(store, *schedules, *seconds, samples.as_deref()).await?,
             Cmd::Throughput { jobs, concurrency } => throughput(store, *jobs, *concurrency).await?,
             Cmd::Enqueue { jobs, batch } => enqueue(store, *jobs, *batch).await?,
+            Cmd::ScheduleMemory { schedules } => schedule_memory(store, *schedules).await?,
             Cmd::FireWrite { schedules } => fire_write(store, *schedules).await?,
         };
         println!(
@@ -424,5 +465,51 @@ async fn fire_write(store: Arc<dyn Store>, schedules: usize) -> anyhow::Result<V
         ("schedules".into(), schedules as f64),
         ("plan_ms".into(), plan_ms),
         ("write_ms".into(), write_ms),
+    ])
+}
+
+/// Redis `used_memory` now.
+async fn redis_used_memory() -> anyhow::Result<i64> {
+    let client = redis::Client::open(chime_testkit::redis_url())?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(&mut conn)
+        .await?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .context("no used_memory in INFO memory")
+}
+
+/// A typical schedule: a five-field cron in a named zone posting to a URL.
+fn typical_schedule(i: usize) -> anyhow::Result<ScheduleSpec> {
+    Ok(serde_json::from_value(serde_json::json!({
+        "name": format!("nightly-report-{i}"),
+        "cron": "15 2 * * *",
+        "timezone": "Europe/Berlin",
+        "job": {"kind": "report.nightly", "queue": "reports",
+                "payload": {"account": i},
+                "target": {"http": {"url": "https://api.example.com/hooks/report"}}}
+    }))?)
+}
+
+async fn schedule_memory(
+    store: Arc<dyn Store>,
+    schedules: usize,
+) -> anyhow::Result<Vec<(String, f64)>> {
+    let engine = engine(store, 1, false);
+    let service = engine.service();
+    let before = redis_used_memory().await?;
+    for i in 0..schedules {
+        service.schedule_create(typical_schedule(i)?).await?;
+    }
+    let after = redis_used_memory().await?;
+    Ok(vec![
+        ("schedules".into(), schedules as f64),
+        (
+            "bytes_per_schedule".into(),
+            (after - before) as f64 / schedules as f64,
+        ),
     ])
 }

@@ -172,3 +172,51 @@ pub fn instance(row: &impl Cols) -> Result<crate::Instance> {
         expires_at: ts(row.i64("expires_at")?)?,
     })
 }
+
+/// A schedule spec as stored: fields at their default value are left out
+/// (they come back from serde's defaults), which halves a typical spec.
+pub fn spec_json(spec: &chime_core::model::ScheduleSpec) -> Result<String> {
+    let mut value = serde_json::to_value(spec).map_err(StoreError::backend)?;
+    let reference: ScheduleSpec =
+        serde_json::from_value(serde_json::json!({"name": "", "job": {"kind": ""}}))
+            .map_err(StoreError::backend)?;
+    let reference = serde_json::to_value(reference).map_err(StoreError::backend)?;
+    strip_defaults(&mut value, &reference);
+    to_json(&value)
+}
+
+fn strip_defaults(value: &mut serde_json::Value, reference: &serde_json::Value) {
+    let (serde_json::Value::Object(map), serde_json::Value::Object(defaults)) = (value, reference)
+    else {
+        return;
+    };
+    map.retain(|k, v| {
+        let Some(d) = defaults.get(k) else {
+            return true;
+        };
+        strip_defaults(v, d);
+        v != d && !(v.is_object() && v.as_object().is_some_and(|o| o.is_empty()) && d.is_object())
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_specs_leave_out_defaults_and_read_back_equal() {
+        let spec: ScheduleSpec = serde_json::from_value(serde_json::json!({
+            "name": "nightly", "cron": "15 2 * * *", "timezone": "Europe/Berlin",
+            "job": {"kind": "report", "queue": "reports", "payload": {"account": 1}, "priority": 5},
+            "overlap": "skip"
+        }))
+        .unwrap();
+        let stored = spec_json(&spec).unwrap();
+        let back: ScheduleSpec = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back, spec);
+        assert!(!stored.contains("max_attempts"), "{stored}");
+        assert!(!stored.contains("namespace"), "{stored}");
+        assert!(stored.contains("\"priority\":5"), "{stored}");
+        assert!(stored.contains("skip"), "{stored}");
+    }
+}

@@ -4,5 +4,5 @@
 mod postgres;
 mod redis;
 
-pub use self::redis::RedisSpace;
-pub use postgres::PgSchema;
+pub use self::redis::{server_url as redis_url, RedisSpace};
+pub use postgres::{server_url as postgres_url, PgSchema};

@@ -12,7 +12,9 @@ pub fn server_url() -> String {
 
 impl RedisSpace {
     pub fn create() -> RedisSpace {
-        let prefix = format!("chimetest-{}", uuid::Uuid::now_v7().simple());
+        // Short, as a deployment's prefix would be: it is part of every key.
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let prefix = format!("t{}", &id[id.len() - 12..]);
         let url = format!("{}?prefix={prefix}", server_url());
         RedisSpace { prefix, url }
     }

@@ -16,7 +16,7 @@ mod scripts;
 
 use crate::jobs_common::{after_expired_lease, attempt_end_row, finish_row, with_paused};
 use crate::params::*;
-use crate::rows::{self, ms, to_json, ts, Cols};
+use crate::rows::{self, ms, spec_json, to_json, ts, Cols};
 use crate::{Result, Store, StoreError, Wakers};
 use async_trait::async_trait;
 use chime_core::model::{Attempt, Backoff, Job, Occurrence, Schedule};
@@ -223,7 +223,7 @@ impl Store for RedisStore {
         let reply = self
             .call(
                 &self.scripts.schedule_create,
-                json!({"id": p.id, "bucket": p.bucket, "spec": to_json(&p.spec)?,
+                json!({"id": p.id, "bucket": p.bucket, "spec": spec_json(&p.spec)?,
                        "paused": p.spec.paused, "next_fire_at": ms_opt(p.next_fire_at), "now": ms_opt(p.now)}),
             )
             .await?;
@@ -231,9 +231,12 @@ impl Store for RedisStore {
     }
 
     async fn schedules_get(&self, id: &str) -> Result<Option<Schedule>> {
-        match self.hgetall(self.key(&["s", id])).await? {
-            Some(f) => rows::schedule(&with_id(f, id)).map(Some),
-            None => Ok(None),
+        let reply = self
+            .call(&self.scripts.schedule_get, json!({"id": id}))
+            .await?;
+        match reply.get("schedule") {
+            Some(Value::Object(_)) => rows::schedule(&record(&reply, "schedule")?).map(Some),
+            _ => Ok(None),
         }
     }
 
@@ -259,7 +262,7 @@ impl Store for RedisStore {
         let reply = self
             .call(
                 &self.scripts.schedule_update,
-                json!({"id": p.id, "expected_version": p.expected_version, "spec": to_json(&p.spec)?,
+                json!({"id": p.id, "expected_version": p.expected_version, "spec": spec_json(&p.spec)?,
                        "paused": p.spec.paused, "next_fire_at": ms_opt(p.next_fire_at),
                        "occurrences": occurrences, "now": ms_opt(p.now)}),
             )

@@ -25,6 +25,7 @@ macro_rules! scripts {
 
 scripts!(
     schedule_create,
+    schedule_get,
     schedule_update,
     schedule_delete,
     schedules_list,

@@ -1,7 +1,7 @@
 use super::SqliteStore;
 use crate::firing::occurrence_row;
 use crate::params::*;
-use crate::rows::{self, ms, to_json};
+use crate::rows::{self, ms, spec_json, to_json};
 use crate::{Result, StoreError};
 use chime_core::model::Schedule;
 
@@ -13,7 +13,7 @@ impl SqliteStore {
             .bind(&p.spec.namespace)
             .bind(&p.spec.name)
             .bind(i64::from(p.bucket))
-            .bind(to_json(&p.spec)?)
+            .bind(spec_json(&p.spec)?)
             .bind(p.spec.paused)
             .bind(p.next_fire_at.map(ms))
             .bind(ms(now))
@@ -56,7 +56,7 @@ impl SqliteStore {
             .bind(p.expected_version.map(|v| v as i64))
             .bind(&p.spec.namespace)
             .bind(&p.spec.name)
-            .bind(to_json(&p.spec)?)
+            .bind(spec_json(&p.spec)?)
             .bind(p.spec.paused)
             .bind(p.next_fire_at.map(ms))
             .bind(ms(now))

@@ -14,18 +14,17 @@ local results = {}
 local made = false
 for i, f in ipairs(A.fires) do
   local lease = hgetall(key('b', f.bucket))
-  local s = schedule_doc(f.schedule_id)
+  local s = schedule_get(f.schedule_id)
   if not lease or lease.owner ~= A.owner or tonumber(lease.epoch) ~= tonumber(f.epoch)
      or tonumber(lease.expires_at) <= now then
     results[i] = {result = 'stale_epoch'}
-  elseif not s or not present(s.next_fire_at) or tonumber(s.next_fire_at) ~= tonumber(f.expected_next_fire_at)
-     or tonumber(s.version) ~= tonumber(f.expected_version) then
+  elseif not s or not present(s.n) or tonumber(s.n) ~= tonumber(f.expected_next_fire_at)
+     or tonumber(s.v) ~= tonumber(f.expected_version) then
     results[i] = {result = 'duplicate'}
   else
-    local nulls = {}
-    if not present(f.next_fire_at) then nulls[1] = 'next_fire_at' end
-    hwrite(key('s', f.schedule_id), {next_fire_at = f.next_fire_at}, nulls)
-    index_due(f.schedule_id, s.bucket, s.paused, f.next_fire_at)
+    s.n = present(f.next_fire_at) and f.next_fire_at or nil
+    schedule_put(f.schedule_id, s)
+    index_due(f.schedule_id, s.b, s.p, f.next_fire_at)
     local active = {}
     if f.overlap ~= 'allow' then active = redis.call('SMEMBERS', key('sa', f.schedule_id)) end
     local job_ids = {}

@@ -58,16 +58,34 @@ end
 
 ---------------------------------------------------------------- schedules
 
+-- A schedule is one string, a short-keyed JSON record (a hash holding the
+-- spec would exceed the listpack limit and cost ~1 KB):
+-- {b: bucket, s: spec JSON text, p: paused 0|1, v: version, n: next fire
+-- ms (absent: none), c: created ms, u: updated ms}.
+local function schedule_get(id)
+  local raw = redis.call('GET', key('s', id))
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+local function schedule_put(id, s)
+  redis.call('SET', key('s', id), cjson.encode(s))
+end
+
+-- The record as the Rust side reads it (the SQL backends' column names).
 local function schedule_doc(id)
-  local s = hgetall(key('s', id))
-  if s then s.id = id end
-  return s
+  local s = schedule_get(id)
+  if not s then return nil end
+  return {
+    id = id, bucket = s.b, spec = s.s, paused = s.p, version = s.v,
+    next_fire_at = s.n, created_at = s.c, updated_at = s.u,
+  }
 end
 
 -- Keeps the bucket's due index in step with the schedule's next fire.
 local function index_due(id, bucket, paused, next_fire_at)
   local due = key('due', bucket)
-  if present(next_fire_at) and paused ~= '1' then
+  if present(next_fire_at) and tonumber(paused) ~= 1 then
     redis.call('ZADD', due, next_fire_at, id)
   else
     redis.call('ZREM', due, id)

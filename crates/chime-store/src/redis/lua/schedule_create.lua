@@ -2,12 +2,12 @@
 -- ARGV: {id, bucket, spec (JSON text), paused, next_fire_at|null, now|null}
 -- Returns: the schedule's fields.
 local now = now_ms()
-local k = key('s', A.id)
-hwrite(k, {
-  bucket = A.bucket, spec = A.spec, paused = A.paused and '1' or '0', version = 1,
-  next_fire_at = A.next_fire_at, created_at = now, updated_at = now,
+local paused = A.paused and 1 or 0
+schedule_put(A.id, {
+  b = A.bucket, s = A.spec, p = paused, v = 1,
+  n = present(A.next_fire_at) and A.next_fire_at or nil, c = now, u = now,
 })
 redis.call('ZADD', key('sched'), 0, A.id)
-index_due(A.id, A.bucket, A.paused and '1' or '0', A.next_fire_at)
+index_due(A.id, A.bucket, paused, A.next_fire_at)
 redis.call('PUBLISH', key('changed'), 'schedules')
 return reply(schedule_doc(A.id))

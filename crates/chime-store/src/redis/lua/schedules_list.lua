@@ -13,6 +13,7 @@ while #items < A.limit do
     local s = schedule_doc(id)
     if s then
       local spec = cjson.decode(s.spec)
+      spec.namespace = spec.namespace or 'default'
       local ok = (not present(A.namespace) or spec.namespace == A.namespace)
         and (not needle or string.find(string.lower(spec.name), needle, 1, true) ~= nil)
       if ok then

@@ -1,0 +1,4 @@
+-- One schedule.
+-- ARGV: {id}
+-- Returns: {schedule} or {}.
+return reply({schedule = schedule_doc(A.id)})
