@@ -29,6 +29,16 @@ pub(crate) fn attempt_end_row(c: &JobCompletion, attempt: i64) -> Value {
     })
 }
 
+/// A completion as one row for the stores that finish the job and close
+/// its attempt in one step: `finish_row` plus `outcome` and `output`. Its
+/// `finished_at` only says whether to stamp one (the store's clock does).
+pub(crate) fn completion_row(c: &JobCompletion, now: Option<Timestamp>) -> Value {
+    let mut row = finish_row(c, now.unwrap_or(Timestamp::UNIX_EPOCH));
+    row["outcome"] = json!(c.outcome.as_str());
+    row["output"] = json!(c.output);
+    row
+}
+
 /// A job whose lease expired: the execution counts as an attempt (DESIGN
 /// §2.4), so it is retried after its backoff or, out of attempts, dead.
 /// Returns the new state, `run_at` and `finished_at`.

@@ -3,7 +3,7 @@
 //! delete.
 
 use super::{notify, PostgresStore, JOBS_CHANNEL};
-use crate::jobs_common::{after_expired_lease, attempt_end_row, finish_row, with_paused};
+use crate::jobs_common::{after_expired_lease, completion_row, with_paused};
 use crate::params::*;
 use crate::rows::{self, ms, to_json, ts, Cols};
 use crate::{Result, StoreError};
@@ -49,28 +49,25 @@ impl PostgresStore {
         Ok(out)
     }
 
+    /// One statement, one round trip: the hot path of every worker.
     pub(super) async fn job_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
-        let mut tx = self.pool.begin().await?;
-        let now = self.now_or(&mut tx, p.now).await?;
-        let expires = now.saturating_add(p.lease).unwrap_or(now);
         let token = uuid::Uuid::now_v7().to_string();
         let rows = sqlx::query(include_str!("sql/jobs_claim.sql"))
             .bind(&p.queues)
-            .bind(ms(p.due_by.unwrap_or(now)))
+            .bind(p.due_by.map(ms))
             .bind(i64::from(p.limit))
             .bind(&p.worker)
             .bind(&token)
-            .bind(ms(expires))
-            .bind(ms(now))
-            .fetch_all(&mut *tx)
+            .bind(p.lease.as_millis() as i64)
+            .bind(p.now.map(ms))
+            .fetch_all(&self.pool)
             .await?;
-        tx.commit().await?;
         rows.iter()
             .map(|row| {
                 Ok(ClaimedJob {
                     job: rows::job(row)?,
                     lease_token: token.clone(),
-                    lease_expires_at: expires,
+                    lease_expires_at: ts(row.i64("lease_expires_at")?)?,
                 })
             })
             .collect()
@@ -90,35 +87,22 @@ impl PostgresStore {
         row.map(ts).transpose()?.ok_or(StoreError::LeaseLost)
     }
 
-    /// One statement for the jobs and one for their attempts, whatever the
-    /// batch size.
+    /// One statement for the jobs and their attempts, whatever the batch
+    /// size (plus a NOTIFY when some are retried).
     pub(super) async fn job_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
+        let rows: Vec<_> = p
+            .completions
+            .iter()
+            .map(|c| completion_row(c, p.now))
+            .collect();
         let mut tx = self.pool.begin().await?;
-        let now = self.now_or(&mut tx, p.now).await?;
-        let finishes: Vec<_> = p.completions.iter().map(|c| finish_row(c, now)).collect();
         let applied: Vec<(String, i64)> = sqlx::query_as(include_str!("sql/jobs_finish_batch.sql"))
-            .bind(to_json(&finishes)?)
-            .bind(ms(now))
+            .bind(to_json(&rows)?)
+            .bind(p.now.map(ms))
             .fetch_all(&mut *tx)
             .await?;
         let attempt_of: HashMap<&str, i64> =
             applied.iter().map(|(id, a)| (id.as_str(), *a)).collect();
-        let attempts: Vec<_> = p
-            .completions
-            .iter()
-            .filter_map(|c| {
-                attempt_of
-                    .get(c.job_id.as_str())
-                    .map(|a| attempt_end_row(c, *a))
-            })
-            .collect();
-        if !attempts.is_empty() {
-            sqlx::query(include_str!("sql/attempts_finish_batch.sql"))
-                .bind(to_json(&attempts)?)
-                .bind(ms(now))
-                .execute(&mut *tx)
-                .await?;
-        }
         if p.completions
             .iter()
             .any(|c| matches!(c.completion, Completion::Retry { .. }))

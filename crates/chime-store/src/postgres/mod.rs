@@ -46,7 +46,14 @@ impl PostgresStore {
     /// Connects to `postgres://…` (every libpq-style option sqlx accepts)
     /// and migrates the database.
     pub async fn open(url: &str) -> Result<PostgresStore> {
-        let options = PgConnectOptions::from_str(url)?.application_name("chime");
+        let options = PgConnectOptions::from_str(url)?
+            .application_name("chime")
+            // chime's statements are key lookups and ordered index scans.
+            // On a table that filled faster than autoanalyze ran, the
+            // planner took the claim for a bitmap scan plus a sort of every
+            // pending job (8-15 ms a claim at 50,000 jobs, 3,700 jobs/s);
+            // without bitmap scans it walks the claim index: 13,700 jobs/s.
+            .options([("enable_bitmapscan", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

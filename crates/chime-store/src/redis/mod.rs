@@ -14,9 +14,9 @@
 mod fields;
 mod scripts;
 
-use crate::jobs_common::{after_expired_lease, attempt_end_row, finish_row, with_paused};
+use crate::jobs_common::{after_expired_lease, completion_row, with_paused};
 use crate::params::*;
-use crate::rows::{self, ms, spec_json, to_json, ts, Cols};
+use crate::rows::{self, ms, spec_json, ts, Cols};
 use crate::{Result, Store, StoreError, Wakers};
 use async_trait::async_trait;
 use chime_core::model::{Attempt, Backoff, Job, Occurrence, Schedule};
@@ -450,18 +450,10 @@ impl Store for RedisStore {
     }
 
     async fn jobs_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
-        // The script stamps finished_at from TIME (or the pinned now); only
-        // a retry's run_at, chosen by the worker, comes from the row.
         let rows: Vec<Value> = p
             .completions
             .iter()
-            .map(|c| {
-                let mut row = finish_row(c, p.now.unwrap_or(Timestamp::UNIX_EPOCH));
-                let end = attempt_end_row(c, 0);
-                row["outcome"] = end["outcome"].clone();
-                row["output"] = end["output"].clone();
-                row
-            })
+            .map(|c| completion_row(c, p.now))
             .collect();
         let reply = self
             .call(
