@@ -174,29 +174,35 @@ pub fn instance(row: &impl Cols) -> Result<crate::Instance> {
 }
 
 /// A schedule spec as stored: fields at their default value are left out
-/// (they come back from serde's defaults), which halves a typical spec.
+/// (serde's defaults bring them back), which halves a typical spec. A spec
+/// that would not read back equal is stored whole.
 pub fn spec_json(spec: &chime_core::model::ScheduleSpec) -> Result<String> {
-    let mut value = serde_json::to_value(spec).map_err(StoreError::backend)?;
+    let full = serde_json::to_value(spec).map_err(StoreError::backend)?;
     let reference: ScheduleSpec =
-        serde_json::from_value(serde_json::json!({"name": "", "job": {"kind": ""}}))
+        serde_json::from_value(serde_json::json!({"name": "\u{0}", "job": {"kind": "\u{0}"}}))
             .map_err(StoreError::backend)?;
     let reference = serde_json::to_value(reference).map_err(StoreError::backend)?;
-    strip_defaults(&mut value, &reference);
-    to_json(&value)
+    let mut compact = full.clone();
+    strip_defaults(&mut compact, &reference);
+    match serde_json::from_value::<ScheduleSpec>(compact.clone()) {
+        Ok(back) if back == *spec => to_json(&compact),
+        _ => to_json(&full),
+    }
 }
 
+/// Removes the fields of `value` equal to those of `reference`, inside
+/// nested objects too; an object left empty stays (it may be required).
 fn strip_defaults(value: &mut serde_json::Value, reference: &serde_json::Value) {
     let (serde_json::Value::Object(map), serde_json::Value::Object(defaults)) = (value, reference)
     else {
         return;
     };
-    map.retain(|k, v| {
-        let Some(d) = defaults.get(k) else {
-            return true;
-        };
-        strip_defaults(v, d);
-        v != d && !(v.is_object() && v.as_object().is_some_and(|o| o.is_empty()) && d.is_object())
-    });
+    map.retain(|k, v| defaults.get(k) != Some(v));
+    for (k, v) in map.iter_mut() {
+        if let Some(d) = defaults.get(k) {
+            strip_defaults(v, d);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -218,5 +224,11 @@ mod tests {
         assert!(!stored.contains("namespace"), "{stored}");
         assert!(stored.contains("\"priority\":5"), "{stored}");
         assert!(stored.contains("skip"), "{stored}");
+        // A job with nothing but defaults must still be stored.
+        let bare: ScheduleSpec =
+            serde_json::from_value(serde_json::json!({"name": "n", "every": "1s", "job": {}}))
+                .unwrap();
+        let stored = spec_json(&bare).unwrap();
+        assert_eq!(serde_json::from_str::<ScheduleSpec>(&stored).unwrap(), bare);
     }
 }
