@@ -53,7 +53,13 @@ impl PostgresStore {
             // planner took the claim for a bitmap scan plus a sort of every
             // pending job (8-15 ms a claim at 50,000 jobs, 3,700 jobs/s);
             // without bitmap scans it walks the claim index: 13,700 jobs/s.
-            .options([("enable_bitmapscan", "off")]);
+            .options([
+                ("enable_bitmapscan", "off"),
+                // An instance frozen mid-transaction (SIGSTOP, a VM pause)
+                // would hold its bucket and schedule locks, and with them
+                // every other instance's takeover, until it woke up.
+                ("idle_in_transaction_session_timeout", "3000"),
+            ]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
