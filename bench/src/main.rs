@@ -72,6 +72,13 @@ enum Cmd {
         #[arg(long, default_value_t = 1000)]
         schedules: usize,
     },
+    /// Delayed jobs due over `--spread` seconds: lateness from run_at to the job's start.
+    Delayed {
+        #[arg(long, default_value_t = 10_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 10)]
+        spread: u64,
+    },
     /// Store memory per schedule (Redis `INFO memory`, before and after).
     ScheduleMemory {
         #[arg(long, default_value_t = 10_000)]
@@ -125,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
             Cmd::Throughput { jobs, concurrency } => throughput(store, *jobs, *concurrency).await?,
             Cmd::Enqueue { jobs, batch } => enqueue(store, *jobs, *batch).await?,
             Cmd::ScheduleMemory { schedules } => schedule_memory(store, *schedules).await?,
+            Cmd::Delayed { jobs, spread } => delayed(store, *jobs, *spread).await?,
             Cmd::FireWrite { schedules } => fire_write(store, *schedules).await?,
         };
         println!(
@@ -511,5 +519,48 @@ async fn schedule_memory(
             "bytes_per_schedule".into(),
             (after - before) as f64 / schedules as f64,
         ),
+    ])
+}
+
+async fn delayed(
+    store: Arc<dyn Store>,
+    jobs: usize,
+    spread: u64,
+) -> anyhow::Result<Vec<(String, f64)>> {
+    let mut engine = engine(store.clone(), 100, false);
+    let samples: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let sink = samples.clone();
+    engine.handle("chime.noop", move |job, _ctx| {
+        let late = Timestamp::now().duration_since(job.run_at).as_secs_f64() * 1000.0;
+        if let Ok(mut s) = sink.lock() {
+            s.push(late);
+        }
+        async { Ok(None) }
+    });
+    let start = Timestamp::now() + SignedDuration::from_secs(2);
+    let step = spread as f64 * 1000.0 / jobs.max(1) as f64;
+    let mut all = noop_jobs(jobs, start);
+    for (i, job) in all.iter_mut().enumerate() {
+        job.run_at = start + SignedDuration::from_millis((i as f64 * step) as i64);
+    }
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(engine.run(cancel.clone()));
+    for chunk in all.chunks(1000) {
+        store.jobs_enqueue(chunk.to_vec()).await?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(spread + 32);
+    while samples.lock().map(|s| s.len()).unwrap_or(0) < jobs && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cancel.cancel();
+    running.await??;
+    let mut late = samples.lock().map(|s| s.clone()).unwrap_or_default();
+    late.sort_by(f64::total_cmp);
+    Ok(vec![
+        ("jobs".into(), jobs as f64),
+        ("p50_ms".into(), percentile(&late, 0.50)),
+        ("p99_ms".into(), percentile(&late, 0.99)),
+        ("max_ms".into(), late.last().copied().unwrap_or(f64::NAN)),
+        ("missed".into(), (jobs - late.len().min(jobs)) as f64),
     ])
 }
