@@ -6,7 +6,7 @@ local now = now_ms()
 local applied = {}
 local retried = false
 for i, c in ipairs(A.completions) do
-  local j = job_doc(c.id)
+  local j = job_head(c.id)
   if j and j.state == 'running' and j.lease_token == c.token and tonumber(j.lease_expires_at) > now then
     if c.state == 'pending' then
       requeue_job(j, tonumber(c.run_at), c.error)

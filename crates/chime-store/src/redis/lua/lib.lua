@@ -130,6 +130,19 @@ local function job_doc(id)
   return j
 end
 
+-- The fields the state changes need, without the payload and target: the
+-- completion path runs once per job and HGETALL was its largest read.
+local HEAD = {'state', 'lease_token', 'lease_expires_at', 'queue', 'namespace', 'unique_key', 'schedule_id', 'attempt'}
+local function job_head(id)
+  local v = redis.call('HMGET', key('j', id), unpack(HEAD))
+  if not v[1] then return nil end
+  local j = {id = id}
+  for i, f in ipairs(HEAD) do
+    if v[i] then j[f] = v[i] end
+  end
+  return j
+end
+
 -- A pending job waits in its queue's delayed set until claimed ahead of
 -- or at its run_at; the claim moves it to the ready set.
 local function enqueue_pending(id, queue, run_at)
@@ -171,12 +184,16 @@ end
 -- Moves a job out of pending/running into a finished state.
 local function finish_job(j, state, now, err)
   local k = key('j', j.id)
-  unqueue(j.id, j.queue)
-  redis.call('ZREM', key('running'), j.id)
+  if j.state == 'pending' then
+    unqueue(j.id, j.queue)
+  else
+    redis.call('ZREM', key('running'), j.id)
+  end
   count(j.queue, j.state, -1)
   count(j.queue, state, 1)
-  hwrite(k, {state = state, finished_at = now, last_error = err}, {'lease_token', 'lease_expires_at'})
-  if not present(err) then redis.call('HDEL', k, 'last_error') end
+  local nulls = {'lease_token', 'lease_expires_at'}
+  if not present(err) then nulls[3] = 'last_error' end
+  hwrite(k, {state = state, finished_at = now, last_error = err}, nulls)
   redis.call('ZADD', key('fin'), now, j.id)
   if present(j.unique_key) then
     local u = key('u', j.namespace, j.unique_key)
