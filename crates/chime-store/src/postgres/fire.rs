@@ -65,7 +65,7 @@ impl FireTx for Tx<'_> {
     }
 
     async fn insert_jobs(&mut self, jobs: &[&NewJob], now: Timestamp) -> Result<()> {
-        insert_jobs(self.0, jobs, now).await.map(drop)
+        insert_jobs(self.0, jobs, Some(now)).await.map(drop)
     }
 
     async fn active_jobs(&mut self, schedule_id: &str) -> Result<Vec<String>> {

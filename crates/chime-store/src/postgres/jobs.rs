@@ -13,11 +13,12 @@ use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
 
 impl PostgresStore {
+    /// One statement (insert and NOTIFY); a further query only for jobs a
+    /// unique key kept out.
     pub(super) async fn job_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
-        let mut tx = self.pool.begin().await?;
-        let now = db_now_tx(self, &mut tx).await?;
         let all: Vec<&NewJob> = jobs.iter().collect();
-        let inserted = insert_jobs(&mut tx, &all, now).await?;
+        let mut conn = self.pool.acquire().await?;
+        let inserted = insert_jobs(&mut conn, &all, None).await?;
         let mut out = Vec::with_capacity(jobs.len());
         for job in &jobs {
             if inserted.contains(&job.id) {
@@ -32,7 +33,7 @@ impl PostgresStore {
                 sqlx::query_scalar(include_str!("sql/job_find_unique.sql"))
                     .bind(&job.namespace)
                     .bind(&job.unique_key)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *conn)
                     .await?;
             let id = existing.ok_or_else(|| {
                 StoreError::InvalidState(format!("job {} was not inserted", job.id))
@@ -42,10 +43,6 @@ impl PostgresStore {
                 duplicate: true,
             });
         }
-        if !inserted.is_empty() {
-            notify(&mut tx, JOBS_CHANNEL).await?;
-        }
-        tx.commit().await?;
         Ok(out)
     }
 
@@ -347,7 +344,7 @@ async fn db_now_tx(store: &PostgresStore, conn: &mut PgConnection) -> Result<Tim
 pub(super) async fn insert_jobs(
     conn: &mut PgConnection,
     jobs: &[&NewJob],
-    now: Timestamp,
+    now: Option<Timestamp>,
 ) -> Result<HashSet<String>> {
     if jobs.is_empty() {
         return Ok(HashSet::new());
@@ -358,7 +355,7 @@ pub(super) async fn insert_jobs(
         .collect::<Result<Vec<_>>>()?;
     let ids: Vec<String> = sqlx::query_scalar(include_str!("sql/jobs_insert_batch.sql"))
         .bind(to_json(&rows)?)
-        .bind(ms(now))
+        .bind(now.map(ms))
         .fetch_all(conn)
         .await?;
     Ok(ids.into_iter().collect())
