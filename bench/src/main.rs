@@ -293,7 +293,7 @@ async fn lateness(
                 .counters
                 .fire_lateness
                 .quantile_upper_ms(0.5)
-                .unwrap_or(0) as f64,
+                .map_or(0.0, bucket_bound),
         ),
         (
             "fire_p99_le_ms".into(),
@@ -301,7 +301,7 @@ async fn lateness(
                 .counters
                 .fire_lateness
                 .quantile_upper_ms(0.99)
-                .unwrap_or(0) as f64,
+                .map_or(0.0, bucket_bound),
         ),
         (
             "write_p50_le_ms".into(),
@@ -309,7 +309,7 @@ async fn lateness(
                 .counters
                 .fire_write
                 .quantile_upper_ms(0.5)
-                .unwrap_or(0) as f64,
+                .map_or(0.0, bucket_bound),
         ),
         (
             "write_p99_le_ms".into(),
@@ -317,7 +317,7 @@ async fn lateness(
                 .counters
                 .fire_write
                 .quantile_upper_ms(0.99)
-                .unwrap_or(0) as f64,
+                .map_or(0.0, bucket_bound),
         ),
         ("duplicated".into(), duplicated as f64),
     ])
@@ -563,4 +563,14 @@ async fn delayed(
         ("max_ms".into(), late.last().copied().unwrap_or(f64::NAN)),
         ("missed".into(), (jobs - late.len().min(jobs)) as f64),
     ])
+}
+
+/// A histogram bucket's upper bound in ms; past the last one, infinity
+/// (printed `inf`: later than 5 s).
+fn bucket_bound(ms: u64) -> f64 {
+    if ms == u64::MAX {
+        f64::INFINITY
+    } else {
+        ms as f64
+    }
 }
