@@ -13,6 +13,7 @@ mod params;
 pub mod postgres;
 pub mod redis;
 mod rows;
+mod sql_shared;
 pub mod sqlite;
 
 pub use error::StoreError;

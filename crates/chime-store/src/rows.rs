@@ -177,13 +177,21 @@ pub fn instance(row: &impl Cols) -> Result<crate::Instance> {
 /// (serde's defaults bring them back), which halves a typical spec. A spec
 /// that would not read back equal is stored whole.
 pub fn spec_json(spec: &chime_core::model::ScheduleSpec) -> Result<String> {
+    // Every field at its default: built once, not on every write.
+    static REFERENCE: std::sync::LazyLock<Option<serde_json::Value>> =
+        std::sync::LazyLock::new(|| {
+            serde_json::from_value::<ScheduleSpec>(
+                serde_json::json!({"name": "\u{0}", "job": {"kind": "\u{0}"}}),
+            )
+            .ok()
+            .and_then(|spec| serde_json::to_value(spec).ok())
+        });
     let full = serde_json::to_value(spec).map_err(StoreError::backend)?;
-    let reference: ScheduleSpec =
-        serde_json::from_value(serde_json::json!({"name": "\u{0}", "job": {"kind": "\u{0}"}}))
-            .map_err(StoreError::backend)?;
-    let reference = serde_json::to_value(reference).map_err(StoreError::backend)?;
+    let Some(reference) = REFERENCE.as_ref() else {
+        return to_json(&full);
+    };
     let mut compact = full.clone();
-    strip_defaults(&mut compact, &reference);
+    strip_defaults(&mut compact, reference);
     match serde_json::from_value::<ScheduleSpec>(compact.clone()) {
         Ok(back) if back == *spec => to_json(&compact),
         _ => to_json(&full),

@@ -6,6 +6,7 @@ use super::{notify, PostgresStore, JOBS_CHANNEL};
 use crate::jobs_common::{after_expired_lease, completion_row, with_paused};
 use crate::params::*;
 use crate::rows::{self, ms, to_json, ts, Cols};
+use crate::sql_shared::{deletable, job_not_applicable, jobs_list_query};
 use crate::{Result, StoreError};
 use chime_core::model::{Attempt, AttemptOutcome, Backoff, Job};
 use jiff::Timestamp;
@@ -166,7 +167,7 @@ impl PostgresStore {
 
     pub(super) async fn job_cancel(&self, id: &str) -> Result<Job> {
         let mut tx = self.pool.begin().await?;
-        let now = db_now_tx(self, &mut tx).await?;
+        let now = self.now_or(&mut tx, None).await?;
         let job = cancel_job(&mut tx, id, now).await?;
         tx.commit().await?;
         match job {
@@ -177,7 +178,7 @@ impl PostgresStore {
 
     pub(super) async fn job_retry(&self, id: &str) -> Result<Job> {
         let mut tx = self.pool.begin().await?;
-        let now = db_now_tx(self, &mut tx).await?;
+        let now = self.now_or(&mut tx, None).await?;
         let row = sqlx::query(include_str!("sql/job_retry.sql"))
             .bind(id)
             .bind(ms(now))
@@ -200,14 +201,8 @@ impl PostgresStore {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        match state.as_deref() {
-            None => return Ok(false),
-            Some("running") => {
-                return Err(StoreError::InvalidState(
-                    "job is running: cancel it before deleting it".into(),
-                ))
-            }
-            Some(_) => {}
+        if !deletable(state.as_deref())? {
+            return Ok(false);
         }
         sqlx::query("DELETE FROM jobs WHERE id = $1")
             .bind(id)
@@ -227,10 +222,7 @@ impl PostgresStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(match state {
-            None => StoreError::NotFound(format!("job {id}")),
-            Some(state) => StoreError::InvalidState(format!("cannot {op} a job that is {state}")),
-        })
+        Ok(job_not_applicable(id, state, op))
     }
 
     pub(super) async fn job_get(&self, id: &str) -> Result<Option<Job>> {
@@ -242,25 +234,10 @@ impl PostgresStore {
     }
 
     pub(super) async fn job_list(&self, p: JobsList) -> Result<Vec<Job>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new("SELECT * FROM jobs WHERE true");
-        if let Some(ns) = p.namespace {
-            q.push(" AND namespace = ").push_bind(ns);
-        }
-        if let Some(queue) = p.queue {
-            q.push(" AND queue = ").push_bind(queue);
-        }
-        if let Some(state) = p.state {
-            q.push(" AND state = ").push_bind(state.as_str());
-        }
-        if let Some(schedule) = p.schedule_id {
-            q.push(" AND schedule_id = ").push_bind(schedule);
-        }
-        if let Some(before) = p.before_id {
-            q.push(" AND id < ").push_bind(before);
-        }
-        q.push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(p.limit));
-        let rows = q.build().fetch_all(&self.pool).await?;
+        let rows = jobs_list_query::<sqlx::Postgres>(p)
+            .build()
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(rows::job).collect()
     }
 
@@ -333,10 +310,6 @@ impl PostgresStore {
             occurrences,
         })
     }
-}
-
-async fn db_now_tx(store: &PostgresStore, conn: &mut PgConnection) -> Result<Timestamp> {
-    store.now_or(conn, None).await
 }
 
 /// Inserts many jobs in one statement; returns the ids inserted (a job

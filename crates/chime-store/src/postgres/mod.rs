@@ -17,8 +17,8 @@ mod jobs;
 mod schedules;
 
 use crate::params::*;
-use crate::{Result, Store, Wakers};
-use async_trait::async_trait;
+use crate::sql_shared::delegate_store;
+use crate::{Result, Wakers};
 use chime_core::model::{Attempt, Job, Occurrence, Schedule};
 use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
@@ -159,102 +159,17 @@ async fn listen(pool: PgPool, wakers: Wakers) {
     }
 }
 
-#[async_trait]
-impl Store for PostgresStore {
-    async fn now(&self) -> Result<Timestamp> {
+impl PostgresStore {
+    /// The store's clock (DESIGN §2.6).
+    async fn store_now(&self) -> Result<Timestamp> {
         let mut conn = self.pool.acquire().await?;
         db_now(&mut conn).await
     }
 
-    async fn watch(&self, wakers: Wakers) -> Result<()> {
+    async fn store_watch(&self, wakers: Wakers) -> Result<()> {
         tokio::spawn(listen(self.pool.clone(), wakers));
         Ok(())
     }
-
-    async fn schedules_create(&self, p: ScheduleCreate) -> Result<Schedule> {
-        self.schedule_create(p).await
-    }
-    async fn schedules_get(&self, id: &str) -> Result<Option<Schedule>> {
-        self.schedule_get(id).await
-    }
-    async fn schedules_list(&self, p: ScheduleList) -> Result<Vec<Schedule>> {
-        self.schedule_list(p).await
-    }
-    async fn schedules_update(&self, p: ScheduleUpdate) -> Result<Schedule> {
-        self.schedule_update(p).await
-    }
-    async fn schedules_delete(&self, id: &str) -> Result<bool> {
-        self.schedule_delete(id).await
-    }
-    async fn schedules_due(&self, p: SchedulesDue) -> Result<Vec<Schedule>> {
-        self.schedule_due(p).await
-    }
-
-    async fn fire(&self, p: FireBatch) -> Result<Vec<FireResult>> {
-        self.fire_batch(p).await
-    }
-
-    async fn buckets_acquire(&self, p: BucketsAcquire) -> Result<Vec<BucketLease>> {
-        self.bucket_acquire(p).await
-    }
-    async fn buckets_release(&self, owner: &str, buckets: &[u32]) -> Result<()> {
-        self.bucket_release(owner, buckets).await
-    }
-    async fn buckets_list(&self) -> Result<Vec<BucketLease>> {
-        self.bucket_list().await
-    }
-    async fn instances_beat(&self, p: InstanceBeat) -> Result<Vec<Instance>> {
-        self.instance_beat(p).await
-    }
-    async fn instances_leave(&self, id: &str) -> Result<()> {
-        self.instance_leave(id).await
-    }
-
-    async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
-        self.job_enqueue(jobs).await
-    }
-    async fn jobs_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
-        self.job_claim(p).await
-    }
-    async fn jobs_heartbeat(&self, p: JobsHeartbeat) -> Result<Timestamp> {
-        self.job_heartbeat(p).await
-    }
-    async fn jobs_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
-        self.job_complete(p).await
-    }
-    async fn jobs_rescue(&self, p: JobsRescue) -> Result<Vec<String>> {
-        self.job_rescue(p).await
-    }
-    async fn jobs_cancel(&self, id: &str) -> Result<Job> {
-        self.job_cancel(id).await
-    }
-    async fn jobs_retry(&self, id: &str) -> Result<Job> {
-        self.job_retry(id).await
-    }
-    async fn jobs_delete(&self, id: &str) -> Result<bool> {
-        self.job_delete(id).await
-    }
-    async fn jobs_get(&self, id: &str) -> Result<Option<Job>> {
-        self.job_get(id).await
-    }
-    async fn jobs_list(&self, p: JobsList) -> Result<Vec<Job>> {
-        self.job_list(p).await
-    }
-    async fn attempts_list(&self, job_id: &str) -> Result<Vec<Attempt>> {
-        self.attempt_list(job_id).await
-    }
-    async fn occurrences_list(&self, p: OccurrencesList) -> Result<Vec<Occurrence>> {
-        self.occurrence_list(p).await
-    }
-
-    async fn queues_stats(&self) -> Result<Vec<QueueStats>> {
-        self.queue_stats().await
-    }
-    async fn queues_set_paused(&self, queue: &str, paused: bool) -> Result<()> {
-        self.queue_set_paused(queue, paused).await
-    }
-
-    async fn retention_prune(&self, p: RetentionPrune) -> Result<PruneCounts> {
-        self.prune(p).await
-    }
 }
+
+delegate_store!(PostgresStore);

@@ -2,7 +2,8 @@ use super::{notify, PostgresStore, SCHEDULES_CHANNEL};
 use crate::firing::occurrence_row;
 use crate::params::*;
 use crate::rows::{self, ms, spec_json, to_json};
-use crate::{Result, StoreError};
+use crate::sql_shared::{schedules_list_query, update_refused};
+use crate::Result;
 use chime_core::model::Schedule;
 
 impl PostgresStore {
@@ -34,20 +35,10 @@ impl PostgresStore {
     }
 
     pub(super) async fn schedule_list(&self, p: ScheduleList) -> Result<Vec<Schedule>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new("SELECT * FROM schedules WHERE true");
-        if let Some(ns) = p.namespace {
-            q.push(" AND namespace = ").push_bind(ns);
-        }
-        if let Some(search) = p.search {
-            q.push(" AND strpos(lower(name), lower(")
-                .push_bind(search)
-                .push(")) > 0");
-        }
-        if let Some(after) = p.after_id {
-            q.push(" AND id > ").push_bind(after);
-        }
-        q.push(" ORDER BY id LIMIT ").push_bind(i64::from(p.limit));
-        let rows = q.build().fetch_all(&self.pool).await?;
+        let rows = schedules_list_query::<sqlx::Postgres>(p, "strpos")
+            .build()
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(rows::schedule).collect()
     }
 
@@ -71,13 +62,7 @@ impl PostgresStore {
                     .bind(&p.id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            return Err(match (found, p.expected_version) {
-                (Some(found), Some(expected)) => StoreError::Conflict {
-                    expected,
-                    found: found as u64,
-                },
-                _ => StoreError::NotFound(format!("schedule {}", p.id)),
-            });
+            return Err(update_refused(&p.id, found, p.expected_version));
         };
         if !p.occurrences.is_empty() {
             let rows: Vec<_> = p

@@ -597,7 +597,8 @@ impl Store for RedisStore {
 
     async fn queues_stats(&self) -> Result<Vec<QueueStats>> {
         let reply = self.call(&self.scripts.queue_stats, json!({})).await?;
-        let stats = records(&reply, "items")?
+        let items = records(&reply, "items")?;
+        let stats = items
             .iter()
             .map(|f| {
                 let n = |c: &str| f.i64(c).map(|v| v.max(0) as u64);
@@ -613,7 +614,7 @@ impl Store for RedisStore {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let paused = records(&reply, "items")?
+        let paused = items
             .iter()
             .filter(|f| f.0.get("paused").and_then(Value::as_bool) == Some(true))
             .map(|f| f.string("queue"))

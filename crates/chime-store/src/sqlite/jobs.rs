@@ -5,6 +5,7 @@ use super::SqliteStore;
 use crate::jobs_common::{after_expired_lease, attempt_end_row, finish_row, with_paused};
 use crate::params::*;
 use crate::rows::{self, ms, to_json, ts, Cols};
+use crate::sql_shared::{deletable, job_not_applicable, jobs_list_query};
 use crate::{Result, StoreError};
 use chime_core::model::{Attempt, AttemptOutcome, Backoff, Job};
 use jiff::Timestamp;
@@ -223,14 +224,8 @@ impl SqliteStore {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-        match state.as_deref() {
-            None => return Ok(false),
-            Some("running") => {
-                return Err(StoreError::InvalidState(
-                    "job is running: cancel it before deleting it".into(),
-                ))
-            }
-            Some(_) => {}
+        if !deletable(state.as_deref())? {
+            return Ok(false);
         }
         sqlx::query("DELETE FROM jobs WHERE id = ?1")
             .bind(id)
@@ -250,10 +245,7 @@ impl SqliteStore {
             .bind(id)
             .fetch_optional(&self.writer)
             .await?;
-        Ok(match state {
-            None => StoreError::NotFound(format!("job {id}")),
-            Some(state) => StoreError::InvalidState(format!("cannot {op} a job that is {state}")),
-        })
+        Ok(job_not_applicable(id, state, op))
     }
 
     pub(super) async fn job_get(&self, id: &str) -> Result<Option<Job>> {
@@ -264,28 +256,11 @@ impl SqliteStore {
         row.as_ref().map(rows::job).transpose()
     }
 
-    /// Filters are added only when given: `(? IS NULL OR col = ?)` would
-    /// keep SQLite from using the indexes.
     pub(super) async fn job_list(&self, p: JobsList) -> Result<Vec<Job>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM jobs WHERE 1 = 1");
-        if let Some(ns) = p.namespace {
-            q.push(" AND namespace = ").push_bind(ns);
-        }
-        if let Some(queue) = p.queue {
-            q.push(" AND queue = ").push_bind(queue);
-        }
-        if let Some(state) = p.state {
-            q.push(" AND state = ").push_bind(state.as_str());
-        }
-        if let Some(schedule) = p.schedule_id {
-            q.push(" AND schedule_id = ").push_bind(schedule);
-        }
-        if let Some(before) = p.before_id {
-            q.push(" AND id < ").push_bind(before);
-        }
-        q.push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(p.limit));
-        let rows = q.build().fetch_all(&self.reader).await?;
+        let rows = jobs_list_query::<sqlx::Sqlite>(p)
+            .build()
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(rows::job).collect()
     }
 

@@ -2,7 +2,8 @@ use super::SqliteStore;
 use crate::firing::occurrence_row;
 use crate::params::*;
 use crate::rows::{self, ms, spec_json, to_json};
-use crate::{Result, StoreError};
+use crate::sql_shared::{schedules_list_query, update_refused};
+use crate::Result;
 use chime_core::model::Schedule;
 
 impl SqliteStore {
@@ -31,20 +32,10 @@ impl SqliteStore {
     }
 
     pub(super) async fn schedule_list(&self, p: ScheduleList) -> Result<Vec<Schedule>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM schedules WHERE 1 = 1");
-        if let Some(ns) = p.namespace {
-            q.push(" AND namespace = ").push_bind(ns);
-        }
-        if let Some(search) = p.search {
-            q.push(" AND instr(lower(name), lower(")
-                .push_bind(search)
-                .push(")) > 0");
-        }
-        if let Some(after) = p.after_id {
-            q.push(" AND id > ").push_bind(after);
-        }
-        q.push(" ORDER BY id LIMIT ").push_bind(i64::from(p.limit));
-        let rows = q.build().fetch_all(&self.reader).await?;
+        let rows = schedules_list_query::<sqlx::Sqlite>(p, "instr")
+            .build()
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(rows::schedule).collect()
     }
 
@@ -68,13 +59,7 @@ impl SqliteStore {
                     .bind(&p.id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            return Err(match (found, p.expected_version) {
-                (Some(found), Some(expected)) => StoreError::Conflict {
-                    expected,
-                    found: found as u64,
-                },
-                _ => StoreError::NotFound(format!("schedule {}", p.id)),
-            });
+            return Err(update_refused(&p.id, found, p.expected_version));
         };
         if !p.occurrences.is_empty() {
             let rows: Vec<_> = p
