@@ -289,35 +289,19 @@ async fn lateness(
         // Scheduled instant to fire written, as bucket upper bounds (ms).
         (
             "fire_p50_le_ms".into(),
-            events
-                .counters
-                .fire_lateness
-                .quantile_upper_ms(0.5)
-                .map_or(0.0, bucket_bound),
+            upper_ms(&events.metrics.fire_write_lateness, 0.5),
         ),
         (
             "fire_p99_le_ms".into(),
-            events
-                .counters
-                .fire_lateness
-                .quantile_upper_ms(0.99)
-                .map_or(0.0, bucket_bound),
+            upper_ms(&events.metrics.fire_write_lateness, 0.99),
         ),
         (
             "write_p50_le_ms".into(),
-            events
-                .counters
-                .fire_write
-                .quantile_upper_ms(0.5)
-                .map_or(0.0, bucket_bound),
+            upper_ms(&events.metrics.store_calls.get("fire").duration, 0.5),
         ),
         (
             "write_p99_le_ms".into(),
-            events
-                .counters
-                .fire_write
-                .quantile_upper_ms(0.99)
-                .map_or(0.0, bucket_bound),
+            upper_ms(&events.metrics.store_calls.get("fire").duration, 0.99),
         ),
         ("duplicated".into(), duplicated as f64),
     ])
@@ -565,12 +549,8 @@ async fn delayed(
     ])
 }
 
-/// A histogram bucket's upper bound in ms; past the last one, infinity
-/// (printed `inf`: later than 5 s).
-fn bucket_bound(ms: u64) -> f64 {
-    if ms == u64::MAX {
-        f64::INFINITY
-    } else {
-        ms as f64
-    }
+/// Upper bound (ms) of the histogram bucket holding quantile `q`; 0 when
+/// empty, `inf` past the last bound (30 s).
+fn upper_ms(h: &chime_engine::metrics::Histogram, q: f64) -> f64 {
+    h.quantile_upper(q).map_or(0.0, |s| s * 1000.0)
 }

@@ -5,6 +5,7 @@ use crate::events::Events;
 use crate::executor::command::CommandExecutor;
 use crate::executor::http::HttpExecutor;
 use crate::executor::{Executors, Handler, Handlers, JobContext, JobResult};
+use crate::metrics::MeteredStore;
 use crate::reaper::Reaper;
 use crate::retention::{Retention, RetentionConfig};
 use crate::scheduler::{Scheduler, SchedulerConfig};
@@ -60,11 +61,13 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Every store call made through the engine is timed into its metrics.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cfg: EngineConfig) -> Engine {
+        let events = Events::new();
         Engine {
-            store,
+            store: MeteredStore::wrap(store, events.metrics.clone()),
             clock,
-            events: Events::new(),
+            events,
             handlers: Handlers::default(),
             cfg,
         }

@@ -4,12 +4,15 @@
 //! * [`worker`]: claiming, leases and heartbeats, retries, shutdown.
 //! * [`executor`]: HTTP callbacks, commands, in-process handlers.
 //! * [`reaper`], [`retention`]: background maintenance.
+//! * [`metrics`]: what `/metrics` shows.
 //! * [`service`]: the commands the API and CLI issue.
 //! * [`engine`]: all of it assembled.
 
 pub mod engine;
 pub mod events;
 pub mod executor;
+pub mod metrics;
+pub mod pull;
 pub mod reaper;
 pub mod retention;
 pub mod scheduler;

@@ -43,7 +43,7 @@ impl Reaper {
                 Ok(ids) if !ids.is_empty() => {
                     tracing::info!(count = ids.len(), "rescued jobs with expired leases");
                     self.events
-                        .counters
+                        .metrics
                         .rescued
                         .fetch_add(ids.len() as u64, Ordering::Relaxed);
                     self.events.jobs_ready();

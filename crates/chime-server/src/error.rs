@@ -1,12 +1,12 @@
 //! API errors: one place maps every error kind to an HTTP status and the
 //! body `{"error": {"code", "message", "field"}}` (DESIGN §6).
 
+use crate::wire::{ErrorBody, ErrorDetail};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chime_core::model::FieldError;
 use chime_engine::service::ServiceError;
 use chime_store::StoreError;
-use serde::Serialize;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -14,19 +14,6 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
-}
-
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
 }
 
 impl ApiError {
@@ -59,11 +46,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body {
-            error: Inner {
-                code: self.code,
-                message: &self.message,
-                field: self.field.as_deref(),
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+                field: self.field,
             },
         };
         (self.status, axum::Json(body)).into_response()

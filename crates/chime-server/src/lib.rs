@@ -3,6 +3,7 @@
 mod error;
 mod extract;
 mod routes;
+pub mod wire;
 
 pub use error::ApiError;
 
@@ -24,7 +25,7 @@ pub struct AppState {
 }
 
 pub fn router(service: Service) -> Router {
-    use routes::{health, jobs, queues, schedules};
+    use routes::{health, instances, jobs, metrics, queues, schedules, workers};
     let state = AppState {
         store: service.store.clone(),
         service,
@@ -47,11 +48,17 @@ pub fn router(service: Service) -> Router {
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/queues", get(queues::list))
         .route("/queues/{queue}/pause", post(queues::pause))
-        .route("/queues/{queue}/resume", post(queues::resume));
+        .route("/queues/{queue}/resume", post(queues::resume))
+        .route("/queues/{queue}/claim", post(workers::claim))
+        .route("/jobs/{id}/heartbeat", post(workers::heartbeat))
+        .route("/jobs/{id}/complete", post(workers::complete))
+        .route("/jobs/{id}/fail", post(workers::fail))
+        .route("/instances", get(instances::list));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

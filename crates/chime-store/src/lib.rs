@@ -81,6 +81,8 @@ pub trait Store: Send + Sync + 'static {
     /// Deregisters at once (a clean shutdown), so the others rebalance
     /// without waiting for the entry to expire.
     async fn instances_leave(&self, id: &str) -> Result<()>;
+    /// The live instances by the store's clock, sorted by id (read-only).
+    async fn instances_list(&self) -> Result<Vec<Instance>>;
 
     async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>>;
     /// Up to `limit` due jobs by priority (highest first), then `run_at`.

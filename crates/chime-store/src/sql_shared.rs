@@ -142,6 +142,9 @@ macro_rules! delegate_store {
             async fn instances_leave(&self, id: &str) -> $crate::Result<()> {
                 self.instance_leave(id).await
             }
+            async fn instances_list(&self) -> $crate::Result<Vec<Instance>> {
+                self.instance_list().await
+            }
             async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> $crate::Result<Vec<Enqueued>> {
                 self.job_enqueue(jobs).await
             }

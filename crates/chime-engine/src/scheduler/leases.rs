@@ -9,9 +9,12 @@
 //! retried sooner than the usual renewal, so the gap stays short.
 
 use super::assign::share;
+use crate::metrics::Metrics;
 use chime_store::{BucketsAcquire, InstanceBeat, Store};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// How soon to try again for wanted buckets another instance still holds.
 const HANDOVER_RETRY: SignedDuration = SignedDuration::from_millis(250);
@@ -23,6 +26,7 @@ pub struct Leases {
     renew_every: SignedDuration,
     held: BTreeMap<u32, (u64, Timestamp)>,
     next_renewal: Timestamp,
+    metrics: Arc<Metrics>,
 }
 
 impl Leases {
@@ -31,6 +35,7 @@ impl Leases {
         buckets: u32,
         ttl: SignedDuration,
         renew_every: SignedDuration,
+        metrics: Arc<Metrics>,
     ) -> Leases {
         Leases {
             owner,
@@ -39,6 +44,7 @@ impl Leases {
             renew_every,
             held: BTreeMap::new(),
             next_renewal: Timestamp::MIN,
+            metrics,
         }
     }
 
@@ -92,6 +98,17 @@ impl Leases {
         } else {
             now + self.renew_every
         };
+        // A bucket new to this instance at an epoch above 1 had another owner.
+        let taken_over = after
+            .iter()
+            .filter(|(b, e)| *e > 1 && !before.iter().any(|(pb, _)| pb == b))
+            .count();
+        self.metrics
+            .lease_takeovers
+            .fetch_add(taken_over as u64, Ordering::Relaxed);
+        self.metrics
+            .buckets_held
+            .store(after.len() as u64, Ordering::Relaxed);
         if before != after {
             tracing::info!(
                 held = after.len(),
@@ -129,6 +146,7 @@ impl Leases {
     pub async fn release_all(&mut self, store: &dyn Store) {
         let buckets = self.held_buckets();
         self.held.clear();
+        self.metrics.buckets_held.store(0, Ordering::Relaxed);
         if let Err(e) = store.buckets_release(&self.owner, &buckets).await {
             tracing::warn!(error = %e, "could not release bucket leases; they will expire");
         }

@@ -22,7 +22,7 @@ mod leases;
 pub mod plan;
 
 use crate::events::Events;
-use chime_core::model::Schedule;
+use chime_core::model::{OccurrenceOutcome, Schedule};
 use chime_core::time::Clock;
 use chime_core::{ScheduleTimes, Zone};
 use chime_store::{FireBatch, FireResult, ScheduleFire, SchedulesDue, Store};
@@ -106,6 +106,7 @@ impl Scheduler {
             cfg.buckets,
             cfg.lease_ttl,
             cfg.renew_every,
+            events.metrics.clone(),
         );
         Scheduler {
             store,
@@ -222,6 +223,7 @@ impl Scheduler {
         loop {
             let mut fires = Vec::new();
             let mut ids = Vec::new();
+            let mut missed = Vec::new();
             while fires.len() < self.cfg.batch_max {
                 let Some(Reverse((at, _))) = self.heap.peek() else {
                     break;
@@ -244,6 +246,13 @@ impl Scheduler {
                 };
                 // Planned as of the instant when firing ahead of it.
                 let plan = plan::plan(&entry.schedule, &entry.times, now.max(at), &self.cfg.plan);
+                let missed_fires = plan
+                    .occurrences
+                    .iter()
+                    .filter(|o| o.outcome == OccurrenceOutcome::Missed)
+                    .map(|o| o.count)
+                    .sum::<u64>();
+                missed.push((entry.schedule.spec.misfire.policy, missed_fires));
                 fires.push(ScheduleFire {
                     schedule_id: id.clone(),
                     bucket,
@@ -261,7 +270,6 @@ impl Scheduler {
             }
             let next: Vec<Option<Timestamp>> = fires.iter().map(|f| f.next_fire_at).collect();
             let instants: Vec<Timestamp> = fires.iter().map(|f| f.expected_next_fire_at).collect();
-            let write_started = std::time::Instant::now();
             let results = self
                 .store
                 .fire(FireBatch {
@@ -270,14 +278,15 @@ impl Scheduler {
                     now: None,
                 })
                 .await?;
-            self.events.counters.fire_write.observe(
-                SignedDuration::try_from(write_started.elapsed()).unwrap_or(SignedDuration::MAX),
-            );
             // Fire lateness: scheduled instant to the fire being durable.
             let written = self.clock.now();
             let mut made_jobs = false;
-            for (((id, next), instant), result) in
-                ids.into_iter().zip(next).zip(instants).zip(results)
+            for ((((id, next), instant), missed), result) in ids
+                .into_iter()
+                .zip(next)
+                .zip(instants)
+                .zip(missed)
+                .zip(results)
             {
                 let late = written.duration_since(instant);
                 match result {
@@ -286,7 +295,8 @@ impl Scheduler {
                         skipped_overlap,
                     } => {
                         made_jobs |= !job_ids.is_empty();
-                        self.events.fired(job_ids.len(), late, skipped_overlap);
+                        self.events
+                            .fired(job_ids.len(), missed, late, skipped_overlap);
                         self.requeue(&id, next);
                     }
                     FireResult::Duplicate => {

@@ -13,14 +13,14 @@ mod completer;
 
 use crate::events::Events;
 use crate::executor::{Executors, JobContext, JobError};
-use chime_core::model::AttemptOutcome;
+use chime_core::model::{AttemptOutcome, Job};
 use chime_core::retry::backoff_delay;
 use chime_core::time::Clock;
 use chime_store::{
     ClaimedJob, Completion, JobCompletion, JobsClaim, JobsHeartbeat, Store, StoreError,
 };
 use completer::Completer;
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -253,7 +253,8 @@ async fn execute(
     let ClaimedJob {
         job, lease_token, ..
     } = claimed;
-    let counters = &shared.events.counters;
+    let metrics = &shared.events.metrics;
+    let queue = metrics.queues.get(&job.job.queue);
     // Everything is made ready before a prefetched job's run_at, so that at
     // the instant only the work itself starts.
     let work = shutdown.child_token();
@@ -280,10 +281,15 @@ async fn execute(
         }
     }
     drop(waiting);
-    counters.attempts.fetch_add(1, Ordering::Relaxed);
-    counters
+    let started = shared.clock.now();
+    queue
         .start_lateness
-        .observe(shared.clock.now().duration_since(job.run_at));
+        .observe(started.duration_since(job.run_at));
+    if let Some(instant) = job.scheduled_for {
+        metrics
+            .fire_lateness
+            .observe(started.duration_since(instant));
+    }
     let ended = tokio::select! {
         result = shared.executors.run(&job, ctx) => Ended::Finished(result),
         _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,
@@ -295,17 +301,7 @@ async fn execute(
     drop(slot);
 
     let now = shared.clock.now();
-    let retry_or_dead = |after: Option<SignedDuration>| {
-        if job.attempt < job.job.max_attempts {
-            let delay = after
-                .unwrap_or_else(|| backoff_delay(&job.job.backoff, job.attempt, fastrand::u64(..)));
-            Completion::Retry {
-                at: now.checked_add(delay).unwrap_or(now),
-            }
-        } else {
-            Completion::Dead
-        }
-    };
+    let retry_or_dead = |after: Option<SignedDuration>| retry_or_dead(&job, now, after);
     let (completion, outcome, error, output) = match ended {
         Ended::Finished(Ok(output)) => (
             Completion::Succeeded,
@@ -329,7 +325,7 @@ async fn execute(
             None,
         ),
         Ended::LeaseLost => {
-            counters.lease_lost.fetch_add(1, Ordering::Relaxed);
+            metrics.lease_lost.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("lease lost (expired or job cancelled); work stopped");
             return;
         }
@@ -341,14 +337,8 @@ async fn execute(
             None,
         ),
     };
-    match &completion {
-        Completion::Succeeded => counters.succeeded.fetch_add(1, Ordering::Relaxed),
-        Completion::Retry { .. } => counters.retried.fetch_add(1, Ordering::Relaxed),
-        Completion::Dead => counters.dead.fetch_add(1, Ordering::Relaxed),
-    };
-    if outcome == AttemptOutcome::TimedOut {
-        counters.timed_out.fetch_add(1, Ordering::Relaxed);
-    }
+    queue.duration.observe(now.duration_since(started));
+    metrics.attempt_ended(&job.job.queue, outcome, &completion);
     if let Some(error) = &error {
         tracing::info!(%error, ?completion, "job attempt failed");
     }
@@ -366,7 +356,7 @@ async fn execute(
     match result {
         Ok(()) => {}
         Err(StoreError::LeaseLost) => {
-            counters.lease_lost.fetch_add(1, Ordering::Relaxed);
+            metrics.lease_lost.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("completion rejected: the lease was lost meanwhile");
         }
         Err(e) => {
@@ -399,5 +389,23 @@ async fn heartbeat(
             Err(StoreError::LeaseLost) => return,
             Err(e) => tracing::warn!(error = %e, "heartbeat failed; will retry"),
         }
+    }
+}
+
+/// After a failed attempt: again after `after` (or the job's backoff), or
+/// dead when its attempts are used up. Built-in and external workers alike.
+pub(crate) fn retry_or_dead(
+    job: &Job,
+    now: Timestamp,
+    after: Option<SignedDuration>,
+) -> Completion {
+    if job.attempt < job.job.max_attempts {
+        let delay = after
+            .unwrap_or_else(|| backoff_delay(&job.job.backoff, job.attempt, fastrand::u64(..)));
+        Completion::Retry {
+            at: now.checked_add(delay).unwrap_or(now),
+        }
+    } else {
+        Completion::Dead
     }
 }

@@ -1,12 +1,13 @@
 use super::{limit, Page};
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
+use crate::wire::JobDetail;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chime_core::model::{Attempt, Job, JobSpec, JobState};
+use chime_core::model::{Job, JobSpec, JobState};
 use chime_store::JobsList;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub async fn enqueue(
     State(app): State<AppState>,
@@ -66,25 +67,17 @@ pub async fn list(
     Ok(axum::Json(Page { items, next }))
 }
 
-#[derive(Serialize)]
-pub struct JobWithAttempts {
-    #[serde(flatten)]
-    job: Job,
-    idempotency_key: String,
-    attempts: Vec<Attempt>,
-}
-
 pub async fn get(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<axum::Json<JobWithAttempts>, ApiError> {
+) -> Result<axum::Json<JobDetail>, ApiError> {
     let job = app
         .store
         .jobs_get(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("job"))?;
     let attempts = app.store.attempts_list(&id).await?;
-    Ok(axum::Json(JobWithAttempts {
+    Ok(axum::Json(JobDetail {
         idempotency_key: job.idempotency_key(),
         job,
         attempts,

@@ -1,17 +1,12 @@
 pub mod health;
+pub mod instances;
 pub mod jobs;
+pub mod metrics;
 pub mod queues;
 pub mod schedules;
+pub mod workers;
 
-use serde::Serialize;
-
-/// One page of a list, with the cursor of the next page.
-#[derive(Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-}
+pub use crate::wire::Page;
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;

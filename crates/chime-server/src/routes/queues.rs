@@ -1,57 +1,33 @@
 use crate::error::ApiError;
+use crate::wire::{List, Queue, QueueCounts};
 use crate::AppState;
 use axum::extract::{Path, State};
 use chime_store::QueueStats;
-use serde::Serialize;
 
-#[derive(Serialize)]
-pub struct Queue {
-    name: String,
-    paused: bool,
-    counts: Counts,
-}
-
-#[derive(Serialize)]
-pub struct Counts {
-    available: u64,
-    scheduled: u64,
-    running: u64,
-    succeeded: u64,
-    dead: u64,
-    cancelled: u64,
-}
-
-impl From<QueueStats> for Queue {
-    fn from(s: QueueStats) -> Self {
-        Queue {
-            name: s.queue,
-            paused: s.paused,
-            counts: Counts {
-                available: s.available,
-                scheduled: s.scheduled,
-                running: s.running,
-                succeeded: s.succeeded,
-                dead: s.dead,
-                cancelled: s.cancelled,
-            },
-        }
+fn view(s: QueueStats) -> Queue {
+    Queue {
+        name: s.queue,
+        paused: s.paused,
+        counts: QueueCounts {
+            available: s.available,
+            scheduled: s.scheduled,
+            running: s.running,
+            succeeded: s.succeeded,
+            dead: s.dead,
+            cancelled: s.cancelled,
+        },
     }
 }
 
-#[derive(Serialize)]
-pub struct Queues {
-    items: Vec<Queue>,
-}
-
-pub async fn list(State(app): State<AppState>) -> Result<axum::Json<Queues>, ApiError> {
+pub async fn list(State(app): State<AppState>) -> Result<axum::Json<List<Queue>>, ApiError> {
     let items = app
         .store
         .queues_stats()
         .await?
         .into_iter()
-        .map(Queue::from)
+        .map(view)
         .collect();
-    Ok(axum::Json(Queues { items }))
+    Ok(axum::Json(List { items }))
 }
 
 async fn set_paused(
@@ -75,7 +51,7 @@ async fn set_paused(
             paused,
             ..QueueStats::default()
         });
-    Ok(axum::Json(stats.into()))
+    Ok(axum::Json(view(stats)))
 }
 
 pub async fn pause(

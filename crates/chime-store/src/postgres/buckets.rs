@@ -46,6 +46,15 @@ impl PostgresStore {
         Ok(live)
     }
 
+    pub(super) async fn instance_list(&self) -> Result<Vec<Instance>> {
+        let rows = sqlx::query(
+            "SELECT * FROM instances WHERE expires_at > (extract(epoch FROM clock_timestamp()) * 1000)::bigint ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(crate::rows::instance).collect()
+    }
+
     pub(super) async fn instance_leave(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM instances WHERE id = $1")
             .bind(id)

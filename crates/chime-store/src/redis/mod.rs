@@ -394,6 +394,14 @@ impl Store for RedisStore {
             .map(drop)
     }
 
+    async fn instances_list(&self) -> Result<Vec<Instance>> {
+        let reply = self.call(&self.scripts.instances_list, json!({})).await?;
+        records(&reply, "items")?
+            .iter()
+            .map(rows::instance)
+            .collect()
+    }
+
     async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
         let rows = jobs.iter().map(rows::job_row).collect::<Result<Vec<_>>>()?;
         let reply = self

@@ -36,6 +36,7 @@ scripts!(
     buckets_list,
     instances_beat,
     instances_leave,
+    instances_list,
     jobs_enqueue,
     jobs_claim,
     job_heartbeat,

@@ -50,6 +50,14 @@ impl SqliteStore {
         Ok(live)
     }
 
+    pub(super) async fn instance_list(&self) -> Result<Vec<Instance>> {
+        let rows = sqlx::query("SELECT * FROM instances WHERE expires_at > ?1 ORDER BY id")
+            .bind(ms(self.now_or(None)))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(crate::rows::instance).collect()
+    }
+
     pub(super) async fn instance_leave(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM instances WHERE id = ?1")
             .bind(id)

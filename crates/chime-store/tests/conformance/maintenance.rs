@@ -223,4 +223,8 @@ pub async fn instances_register_expire_and_leave(store: Arc<dyn Store>) {
         ids(store.instances_beat(beat("b", secs(t0, 8))).await.unwrap()),
         ["b"]
     );
+    // Listing reads without registering anyone.
+    assert_eq!(ids(store.instances_list().await.unwrap()), ["b"]);
+    store.instances_leave("b").await.unwrap();
+    assert!(store.instances_list().await.unwrap().is_empty());
 }

@@ -1,6 +1,8 @@
 //! Command-line interface (clap). Exit status: 0 success, 1 failure,
-//! 2 bad input (usage, expression, zone or instant), as DESIGN §6 asks.
+//! 2 bad input (usage, expression, zone or instant), as DESIGN §6 asks;
+//! client commands add 3 not found, 4 not allowed and 5 conflict.
 
+mod client;
 mod cron;
 mod serve;
 
@@ -26,6 +28,34 @@ enum Command {
     /// Work with cron expressions: next fire times, plain-English explanations.
     #[command(subcommand)]
     Cron(cron::CronCommand),
+    /// Create, list, change and fire schedules (over the API).
+    Schedule {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[command(subcommand)]
+        command: client::ScheduleCommand,
+    },
+    /// Enqueue, inspect, retry and cancel jobs (over the API).
+    Job {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[command(subcommand)]
+        command: client::JobCommand,
+    },
+    /// Queue counts; pause and resume queues (over the API).
+    Queue {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[command(subcommand)]
+        command: client::QueueCommand,
+    },
+    /// The instances of this deployment (over the API).
+    Instance {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[command(subcommand)]
+        command: client::InstanceCommand,
+    },
 }
 
 /// An error with the exit status it maps to.
@@ -34,6 +64,24 @@ pub enum Failure {
     Input(String),
     /// Anything else: exit status 1.
     Other(anyhow::Error),
+    /// The API refused a request: the status picks the exit status.
+    Api { status: u16, message: String },
+}
+
+impl Failure {
+    fn exit_status(&self) -> u8 {
+        match self {
+            Failure::Input(_) => 2,
+            Failure::Other(_) => 1,
+            Failure::Api { status, .. } => match status {
+                404 => 3,
+                401 | 403 => 4,
+                409 => 5,
+                400..=499 => 2,
+                _ => 1,
+            },
+        }
+    }
 }
 
 impl From<anyhow::Error> for Failure {
@@ -53,17 +101,31 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Cron(cmd) => cron::run(cmd),
+        Command::Schedule { client, command } => client::block_on(async move {
+            client::schedule::run(&client::Client::new(&client)?, command).await
+        }),
+        Command::Job { client, command } => client::block_on(async move {
+            client::job::run(&client::Client::new(&client)?, command).await
+        }),
+        Command::Queue { client, command } => client::block_on(async move {
+            client::queue::run(&client::Client::new(&client)?, command).await
+        }),
+        Command::Instance { client, command } => client::block_on(async move {
+            client::instance::run(&client::Client::new(&client)?, command).await
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input(msg)) => {
+        Err(failure) => {
+            let code = failure.exit_status();
             // One line, so scripts can show it as is.
+            let msg = match failure {
+                Failure::Input(msg) => msg,
+                Failure::Other(e) => format!("{e:#}"),
+                Failure::Api { status, message } => format!("{message} (HTTP {status})"),
+            };
             let _ = writeln!(std::io::stderr(), "error: {}", msg.replace('\n', " "));
-            ExitCode::from(2)
-        }
-        Err(Failure::Other(e)) => {
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(code)
         }
     }
 }

@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// Jobs this instance runs at once.
     #[arg(long, env = "CHIME_CONCURRENCY", default_value_t = 100)]
     concurrency: usize,
+    /// Queues the built-in workers run, comma-separated (default: every
+    /// queue). Leave out the queues that external workers claim from.
+    #[arg(long, env = "CHIME_QUEUES", value_delimiter = ',')]
+    queues: Vec<String>,
     /// Time zone of cron schedules that name none.
     #[arg(long, env = "CHIME_DEFAULT_TIMEZONE", default_value = "UTC")]
     default_timezone: String,
@@ -143,6 +147,13 @@ async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
         );
     }
     let mut worker = WorkerConfig::new(&instance, args.concurrency);
+    for q in &args.queues {
+        chime_core::model::validate::name("queue", q)
+            .map_err(|e| Failure::Input(format!("--queues {q:?}: {}", e.message)))?;
+    }
+    if let Some(lane) = worker.lanes.first_mut() {
+        lane.queues = args.queues.clone();
+    }
     worker.shutdown_grace = Duration::from_secs(args.shutdown_grace);
     cfg.worker = Some(worker);
     match args.role {

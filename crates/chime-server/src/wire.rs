@@ -1,0 +1,87 @@
+//! The API's response shapes beyond the domain types, shared with the CLI
+//! client so both sides read one definition.
+
+use chime_core::model::{Attempt, Job};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One page of a list, with the cursor of the next page.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// A list returned whole.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct List<T> {
+    pub items: Vec<T>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Queue {
+    pub name: String,
+    pub paused: bool,
+    pub counts: QueueCounts,
+}
+
+/// Jobs of a queue by state; `available` are due now, `scheduled` later.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct QueueCounts {
+    pub available: u64,
+    pub scheduled: u64,
+    pub running: u64,
+    pub succeeded: u64,
+    pub dead: u64,
+    pub cancelled: u64,
+}
+
+/// A job with its attempts and the key callbacks carry (`GET /jobs/{id}`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JobDetail {
+    #[serde(flatten)]
+    pub job: Job,
+    pub idempotency_key: String,
+    pub attempts: Vec<Attempt>,
+}
+
+/// A live instance and the schedule buckets it holds.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub started_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub buckets: u32,
+}
+
+/// Every 4xx and 5xx body: `{"error": {"code", "message", "field"}}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    /// The request field at fault, for `invalid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// A job claimed by an external worker: the lease token proves ownership
+/// to heartbeat, complete and fail; `lease_expires_at` is on the job.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claimed {
+    #[serde(flatten)]
+    pub job: Job,
+    pub lease_token: String,
+    /// Stable across retries: pass it to whatever the job calls.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Lease {
+    pub lease_expires_at: Timestamp,
+}
