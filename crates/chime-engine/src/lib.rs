@@ -8,6 +8,7 @@
 //! * [`service`]: the commands the API and CLI issue.
 //! * [`engine`]: all of it assembled.
 
+pub mod auth;
 pub mod engine;
 pub mod events;
 pub mod executor;

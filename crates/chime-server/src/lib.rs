@@ -1,10 +1,12 @@
 //! chime's HTTP API (DESIGN §6), served by `chime serve`.
 
+mod auth;
 mod error;
 mod extract;
 mod routes;
 pub mod wire;
 
+pub use auth::{required_role, Access};
 pub use error::ApiError;
 
 use axum::extract::DefaultBodyLimit;
@@ -24,7 +26,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
 }
 
-pub fn router(service: Service) -> Router {
+/// The whole HTTP surface; with [`Access::Tokens`] every route but the
+/// health checks needs a token whose role covers it.
+pub fn router(service: Service, access: Access) -> Router {
     use routes::{health, instances, jobs, metrics, queues, schedules, workers};
     let state = AppState {
         store: service.store.clone(),
@@ -54,12 +58,15 @@ pub fn router(service: Service) -> Router {
         .route("/jobs/{id}/complete", post(workers::complete))
         .route("/jobs/{id}/fail", post(workers::fail))
         .route("/instances", get(instances::list));
-    Router::new()
+    let guarded = Router::new()
         .nest("/api/v1", api)
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
+        .route_layer(axum::middleware::from_fn_with_state(access, auth::require));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(guarded)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

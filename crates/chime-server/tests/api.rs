@@ -32,7 +32,7 @@ async fn api() -> Api {
         allow_commands: false,
     };
     Api {
-        router: chime_server::router(service),
+        router: chime_server::router(service, chime_server::Access::Open),
         store,
         _dir: dir,
     }

@@ -15,12 +15,13 @@ pub mod redis;
 mod rows;
 mod sql_shared;
 pub mod sqlite;
+mod tokens;
 
 pub use error::StoreError;
 pub use params::*;
 
 use async_trait::async_trait;
-use chime_core::model::{Attempt, Job, Occurrence, Schedule};
+use chime_core::model::{Attempt, Job, Occurrence, Schedule, Token};
 use jiff::Timestamp;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -107,4 +108,12 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes finished jobs (with their attempts) and ledger entries older
     /// than the given instants.
     async fn retention_prune(&self, p: RetentionPrune) -> Result<PruneCounts>;
+
+    /// Stores a token; `Conflict`-free: ids and hashes are fresh.
+    async fn tokens_create(&self, p: TokenCreate) -> Result<Token>;
+    /// The token whose secret hashes to `hash`.
+    async fn tokens_find(&self, hash: &str) -> Result<Option<Token>>;
+    /// Every token, oldest first.
+    async fn tokens_list(&self) -> Result<Vec<Token>>;
+    async fn tokens_delete(&self, id: &str) -> Result<bool>;
 }

@@ -281,3 +281,15 @@ impl NewOccurrence {
         }
     }
 }
+
+/// A new API token, as its hash (the secret is never stored).
+#[derive(Debug, Clone)]
+pub struct TokenCreate {
+    pub id: String,
+    pub name: String,
+    pub role: chime_core::model::Role,
+    pub namespace: String,
+    /// SHA-256 of the secret, hex.
+    pub hash: String,
+    pub now: Option<Timestamp>,
+}

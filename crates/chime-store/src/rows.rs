@@ -165,6 +165,18 @@ pub fn job_row(job: &crate::NewJob) -> Result<serde_json::Value> {
     }))
 }
 
+pub fn token(row: &impl Cols) -> Result<chime_core::model::Token> {
+    let role = row.text("role")?;
+    Ok(chime_core::model::Token {
+        id: row.string("id")?,
+        name: row.string("name")?,
+        role: chime_core::model::Role::parse(role)
+            .ok_or_else(|| StoreError::corrupt(format!("token role {role:?}")))?,
+        namespace: row.string("namespace")?,
+        created_at: ts(row.i64("created_at")?)?,
+    })
+}
+
 pub fn instance(row: &impl Cols) -> Result<crate::Instance> {
     Ok(crate::Instance {
         id: row.string("id")?,

@@ -96,6 +96,8 @@ pub(crate) fn deletable(state: Option<&str>) -> crate::Result<bool> {
 
 /// `impl Store` for a SQL backend whose inherent methods carry the work
 /// (`schedule_create`, `job_claim`, …); `now` and `watch` are its own.
+/// Tokens run the shared statements of [`crate::tokens`] with the backend's
+/// `TOKEN_SQL` on its `token_pools()` (reader, writer).
 macro_rules! delegate_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -144,6 +146,29 @@ macro_rules! delegate_store {
             }
             async fn instances_list(&self) -> $crate::Result<Vec<Instance>> {
                 self.instance_list().await
+            }
+            async fn tokens_create(
+                &self,
+                p: TokenCreate,
+            ) -> $crate::Result<chime_core::model::Token> {
+                let now = match p.now {
+                    Some(t) => t,
+                    None => self.store_now().await?,
+                };
+                let (_, writer) = self.token_pools();
+                $crate::tokens::create(writer, &TOKEN_SQL, p, now).await
+            }
+            async fn tokens_find(
+                &self,
+                hash: &str,
+            ) -> $crate::Result<Option<chime_core::model::Token>> {
+                $crate::tokens::find(self.token_pools().0, &TOKEN_SQL, hash).await
+            }
+            async fn tokens_list(&self) -> $crate::Result<Vec<chime_core::model::Token>> {
+                $crate::tokens::list(self.token_pools().0, &TOKEN_SQL).await
+            }
+            async fn tokens_delete(&self, id: &str) -> $crate::Result<bool> {
+                $crate::tokens::delete(self.token_pools().1, &TOKEN_SQL, id).await
             }
             async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> $crate::Result<Vec<Enqueued>> {
                 self.job_enqueue(jobs).await

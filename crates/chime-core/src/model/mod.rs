@@ -4,6 +4,7 @@
 pub mod job;
 pub mod occurrence;
 pub mod schedule;
+pub mod token;
 pub mod validate;
 
 pub use job::{
@@ -12,6 +13,7 @@ pub use job::{
 };
 pub use occurrence::{Occurrence, OccurrenceOutcome};
 pub use schedule::{Misfire, MisfirePolicy, Overlap, Schedule, ScheduleSpec};
+pub use token::{Role, Token};
 pub use validate::FieldError;
 
 /// The namespace every record belongs to unless told otherwise (DESIGN §8).

@@ -87,8 +87,7 @@ impl HttpExecutor {
 /// Lowercase hex of HMAC-SHA256(secret, body).
 pub fn signature(secret: &[u8], body: &[u8]) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
-    let tag = ring::hmac::sign(&key, body);
-    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    crate::auth::hex(ring::hmac::sign(&key, body).as_ref())
 }
 
 /// `Retry-After` as delta-seconds or an HTTP date, capped at a day.

@@ -2,7 +2,7 @@
 
 use super::Metrics;
 use async_trait::async_trait;
-use chime_core::model::{Attempt, Job, Occurrence, Schedule};
+use chime_core::model::{Attempt, Job, Occurrence, Schedule, Token};
 use chime_store::*;
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -68,4 +68,8 @@ metered! {
     fn queues_stats(&self) -> Result<Vec<QueueStats>>;
     fn queues_set_paused(&self, queue: &str, paused: bool) -> Result<()>;
     fn retention_prune(&self, p: RetentionPrune) -> Result<PruneCounts>;
+    fn tokens_create(&self, p: TokenCreate) -> Result<Token>;
+    fn tokens_find(&self, hash: &str) -> Result<Option<Token>>;
+    fn tokens_list(&self) -> Result<Vec<Token>>;
+    fn tokens_delete(&self, id: &str) -> Result<bool>;
 }

@@ -29,6 +29,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_instances.sql")),
+    (3, include_str!("migrations/0003_tokens.sql")),
 ];
 
 /// Any fixed number: instances starting at once migrate one at a time.
@@ -166,10 +167,21 @@ impl PostgresStore {
         db_now(&mut conn).await
     }
 
+    fn token_pools(&self) -> (&PgPool, &PgPool) {
+        (&self.pool, &self.pool)
+    }
+
     async fn store_watch(&self, wakers: Wakers) -> Result<()> {
         tokio::spawn(listen(self.pool.clone(), wakers));
         Ok(())
     }
 }
+
+const TOKEN_SQL: crate::tokens::TokenSql = crate::tokens::TokenSql {
+    insert: "INSERT INTO tokens (id, name, role, namespace, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    find: "SELECT * FROM tokens WHERE hash = $1",
+    list: "SELECT * FROM tokens ORDER BY created_at, id",
+    delete: "DELETE FROM tokens WHERE id = $1",
+};
 
 delegate_store!(PostgresStore);

@@ -19,7 +19,7 @@ use crate::params::*;
 use crate::rows::{self, ms, spec_json, ts, Cols};
 use crate::{Result, Store, StoreError, Wakers};
 use async_trait::async_trait;
-use chime_core::model::{Attempt, Backoff, Job, Occurrence, Schedule};
+use chime_core::model::{Attempt, Backoff, Job, Occurrence, Schedule, Token};
 use fields::{record, records, values, Fields};
 use jiff::Timestamp;
 use redis::aio::ConnectionManager;
@@ -392,6 +392,39 @@ impl Store for RedisStore {
         self.call(&self.scripts.instances_leave, json!({"id": id}))
             .await
             .map(drop)
+    }
+
+    async fn tokens_create(&self, p: TokenCreate) -> Result<Token> {
+        let reply = self
+            .call(
+                &self.scripts.tokens_create,
+                json!({"id": p.id, "name": p.name, "role": p.role.as_str(),
+                       "namespace": p.namespace, "hash": p.hash, "now": ms_opt(p.now)}),
+            )
+            .await?;
+        rows::token(&Fields(reply.as_object().cloned().unwrap_or_default()))
+    }
+
+    async fn tokens_find(&self, hash: &str) -> Result<Option<Token>> {
+        let reply = self
+            .call(&self.scripts.tokens_find, json!({"hash": hash}))
+            .await?;
+        match reply.get("item") {
+            Some(Value::Object(_)) => rows::token(&record(&reply, "item")?).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    async fn tokens_list(&self) -> Result<Vec<Token>> {
+        let reply = self.call(&self.scripts.tokens_list, json!({})).await?;
+        records(&reply, "items")?.iter().map(rows::token).collect()
+    }
+
+    async fn tokens_delete(&self, id: &str) -> Result<bool> {
+        let reply = self
+            .call(&self.scripts.tokens_delete, json!({"id": id}))
+            .await?;
+        Ok(reply.get("deleted") == Some(&Value::Bool(true)))
     }
 
     async fn instances_list(&self) -> Result<Vec<Instance>> {

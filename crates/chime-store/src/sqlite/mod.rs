@@ -33,6 +33,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_instances.sql")),
+    (3, include_str!("migrations/0003_tokens.sql")),
 ];
 
 /// Parsed `sqlite://PATH[?synchronous=normal|full]` URL.
@@ -159,11 +160,22 @@ impl SqliteStore {
         Ok(self.clock.now())
     }
 
+    fn token_pools(&self) -> (&SqlitePool, &SqlitePool) {
+        (&self.reader, &self.writer)
+    }
+
     /// One process per file: nothing to follow.
     async fn store_watch(&self, _wakers: Wakers) -> Result<()> {
         Ok(())
     }
 }
+
+const TOKEN_SQL: crate::tokens::TokenSql = crate::tokens::TokenSql {
+    insert: "INSERT INTO tokens (id, name, role, namespace, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    find: "SELECT * FROM tokens WHERE hash = ?1",
+    list: "SELECT * FROM tokens ORDER BY created_at, id",
+    delete: "DELETE FROM tokens WHERE id = ?1",
+};
 
 delegate_store!(SqliteStore);
 

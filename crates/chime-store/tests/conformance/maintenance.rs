@@ -228,3 +228,48 @@ pub async fn instances_register_expire_and_leave(store: Arc<dyn Store>) {
     store.instances_leave("b").await.unwrap();
     assert!(store.instances_list().await.unwrap().is_empty());
 }
+
+pub async fn tokens_are_found_by_hash_listed_and_deleted(store: Arc<dyn Store>) {
+    use chime_core::model::Role;
+    let t0 = base(&store).await;
+    let create = |id: &str, role: Role, hash: &str, at: Timestamp| chime_store::TokenCreate {
+        id: id.into(),
+        name: format!("token {id}"),
+        role,
+        namespace: "default".into(),
+        hash: hash.into(),
+        now: Some(at),
+    };
+    let ops = store
+        .tokens_create(create("t2", Role::Operator, "h-ops", secs(t0, 1)))
+        .await
+        .unwrap();
+    assert_eq!((ops.role, ops.created_at), (Role::Operator, secs(t0, 1)));
+    store
+        .tokens_create(create("t1", Role::Read, "h-read", t0))
+        .await
+        .unwrap();
+    let found = store
+        .tokens_find("h-ops")
+        .await
+        .unwrap()
+        .expect("found by hash");
+    assert_eq!(found, ops);
+    assert_eq!(store.tokens_find("h-nope").await.unwrap(), None);
+    let listed: Vec<String> = store
+        .tokens_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(listed, ["t1", "t2"], "oldest first");
+    assert!(store.tokens_delete("t2").await.unwrap());
+    assert!(!store.tokens_delete("t2").await.unwrap());
+    assert_eq!(
+        store.tokens_find("h-ops").await.unwrap(),
+        None,
+        "a deleted token no longer authenticates"
+    );
+    assert_eq!(store.tokens_list().await.unwrap().len(), 1);
+}

@@ -5,6 +5,7 @@
 mod client;
 mod cron;
 mod serve;
+mod token;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -49,6 +50,8 @@ enum Command {
         #[command(subcommand)]
         command: client::QueueCommand,
     },
+    /// API tokens: create, list, revoke (on the store directly).
+    Token(token::TokenArgs),
     /// The instances of this deployment (over the API).
     Instance {
         #[command(flatten)]
@@ -110,6 +113,7 @@ pub fn run() -> ExitCode {
         Command::Queue { client, command } => client::block_on(async move {
             client::queue::run(&client::Client::new(&client)?, command).await
         }),
+        Command::Token(args) => token::run(args),
         Command::Instance { client, command } => client::block_on(async move {
             client::instance::run(&client::Client::new(&client)?, command).await
         }),

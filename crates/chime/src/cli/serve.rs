@@ -5,8 +5,10 @@ use anyhow::Context;
 use chime_core::model::new_id;
 use chime_core::time::{Clock, SystemClock};
 use chime_core::Zone;
+use chime_engine::auth::Authenticator;
 use chime_engine::worker::WorkerConfig;
 use chime_engine::{Engine, EngineConfig, JobResult};
+use chime_server::Access;
 use chime_store::postgres::PostgresStore;
 use chime_store::redis::RedisStore;
 use chime_store::sqlite::SqliteStore;
@@ -51,6 +53,13 @@ pub struct ServeArgs {
     /// Seconds in-flight jobs get to finish on SIGTERM/SIGINT.
     #[arg(long, env = "CHIME_SHUTDOWN_GRACE", default_value_t = 30)]
     shutdown_grace: u64,
+    /// Require an API token (`chime token create`) on every API call.
+    #[arg(long, env = "CHIME_AUTH")]
+    auth: bool,
+    /// Serve without tokens on a non-loopback address (anyone who can reach
+    /// it can change schedules and run jobs).
+    #[arg(long, env = "CHIME_INSECURE", conflicts_with = "auth")]
+    insecure: bool,
     /// Log format.
     #[arg(long, env = "CHIME_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
@@ -93,7 +102,7 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn open_store(url: &str) -> Result<Arc<dyn Store>, Failure> {
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, Failure> {
     if url.starts_with("sqlite:") {
         let store = SqliteStore::open(url)
             .await
@@ -119,7 +128,7 @@ async fn open_store(url: &str) -> Result<Arc<dyn Store>, Failure> {
 }
 
 /// The URL without its password, for messages and logs.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
@@ -133,6 +142,13 @@ fn redact(url: &str) -> String {
 }
 
 async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
+    if !args.auth && !args.insecure && !args.listen.ip().is_loopback() {
+        return Err(Failure::Input(format!(
+            "--listen {}: refusing to serve beyond this host without API tokens; \
+             create one with `chime token create`, then start with --auth (or pass --insecure)",
+            args.listen
+        )));
+    }
     let store = open_store(&args.db).await?;
     let instance = format!("{}-{}", hostname(), &new_id()[24..]);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -167,7 +183,22 @@ async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
     }
     let mut engine = Engine::new(store.clone(), clock, cfg);
     engine.handle("chime.noop", |_job, _ctx| async { JobResult::Ok(None) });
-    let app = chime_server::router(engine.service());
+    let access = if args.auth {
+        if store
+            .tokens_list()
+            .await
+            .context("reading API tokens")?
+            .is_empty()
+        {
+            tracing::warn!(
+                "--auth is on but no token exists: create one with `chime token create`"
+            );
+        }
+        Access::Tokens(Arc::new(Authenticator::new(engine.service().store)))
+    } else {
+        Access::Open
+    };
+    let app = chime_server::router(engine.service(), access);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
