@@ -9,6 +9,7 @@
 //! * [`engine`]: all of it assembled.
 
 pub mod auth;
+pub mod declared;
 pub mod engine;
 pub mod events;
 pub mod executor;

@@ -9,9 +9,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RetentionConfig {
     pub keep_finished_jobs: SignedDuration,
+    /// Queues that keep finished jobs longer or shorter than the rest.
+    pub queues: Vec<(String, SignedDuration)>,
     pub keep_occurrences: SignedDuration,
     pub every: Duration,
 }
@@ -20,6 +22,7 @@ impl Default for RetentionConfig {
     fn default() -> Self {
         RetentionConfig {
             keep_finished_jobs: SignedDuration::from_hours(24 * 7),
+            queues: Vec::new(),
             keep_occurrences: SignedDuration::from_hours(24 * 30),
             every: Duration::from_secs(60),
         }
@@ -48,6 +51,12 @@ impl Retention {
             let now = self.clock.now();
             let prune = RetentionPrune {
                 jobs_finished_before: now - self.cfg.keep_finished_jobs,
+                queues_finished_before: self
+                    .cfg
+                    .queues
+                    .iter()
+                    .map(|(q, keep)| (q.clone(), now - *keep))
+                    .collect(),
                 occurrences_before: now - self.cfg.keep_occurrences,
                 limit: 1000,
             };

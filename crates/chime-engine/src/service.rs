@@ -46,10 +46,18 @@ impl Service {
     }
 
     pub async fn schedule_create(&self, spec: ScheduleSpec) -> Result<Schedule, ServiceError> {
+        self.schedule_create_as(new_id(), spec).await
+    }
+
+    /// Creates a schedule under a chosen id (the schedules file's `file:KEY`).
+    pub async fn schedule_create_as(
+        &self,
+        id: String,
+        spec: ScheduleSpec,
+    ) -> Result<Schedule, ServiceError> {
         let times = spec.times(&self.default_zone)?;
         self.check_target(&spec.job.target, "job")?;
         let now = self.clock.now();
-        let id = new_id();
         let schedule = self
             .store
             .schedules_create(ScheduleCreate {

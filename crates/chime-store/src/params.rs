@@ -241,8 +241,32 @@ pub struct QueueStats {
 #[derive(Debug, Clone)]
 pub struct RetentionPrune {
     pub jobs_finished_before: Timestamp,
+    /// Per queue, a cutoff instead of `jobs_finished_before`.
+    pub queues_finished_before: Vec<(String, Timestamp)>,
     pub occurrences_before: Timestamp,
     pub limit: u32,
+}
+
+impl RetentionPrune {
+    /// `{queue: cutoff ms}` and the latest cutoff of all, as the SQL reads them.
+    pub(crate) fn queue_cutoffs(&self) -> (String, i64) {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .queues_finished_before
+            .iter()
+            .map(|(q, t)| (q.clone(), t.as_millisecond().into()))
+            .collect();
+        let latest = self
+            .queues_finished_before
+            .iter()
+            .map(|(_, t)| *t)
+            .chain([self.jobs_finished_before])
+            .max()
+            .unwrap_or(self.jobs_finished_before);
+        (
+            serde_json::Value::Object(map).to_string(),
+            latest.as_millisecond(),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,13 +6,7 @@ mod support;
 
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use support::{wait_for, Chime};
-
-async fn post(c: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
-    let r = c.post(url).json(&body).send().await.expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
+use support::{post, wait_for, Chime};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claim_heartbeat_complete_and_fail_under_the_lease() {
@@ -20,7 +14,8 @@ async fn claim_heartbeat_complete_and_fail_under_the_lease() {
     // Built-in workers run only `default`; `ext` is left to external workers.
     let chime = Chime::start(&dir.path().join("w.db"), &["--queues", "default"]).await;
     let c = reqwest::Client::new();
-    let claim = |body: Value| post(&c, chime.url("/api/v1/queues/ext/claim"), body);
+    let claim_url = chime.url("/api/v1/queues/ext/claim");
+    let claim = |body: Value| post(&c, &claim_url, body);
 
     // Bad claims name the field.
     let (status, body) = claim(json!({"worker": "w1", "limit": 0})).await;
@@ -50,7 +45,7 @@ async fn claim_heartbeat_complete_and_fail_under_the_lease() {
         async move {
             post(
                 &c,
-                url,
+                &url,
                 json!({"worker": "w1", "wait_ms": 20000, "lease_ms": 5000}),
             )
             .await
@@ -59,7 +54,7 @@ async fn claim_heartbeat_complete_and_fail_under_the_lease() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, job) = post(
         &c,
-        chime.url("/api/v1/jobs"),
+        &chime.url("/api/v1/jobs"),
         json!({"queue": "ext", "kind": "resize", "payload": {"w": 64}, "max_attempts": 2,
                "backoff": {"initial_ms": 1000, "max_ms": 1000}}),
     )
@@ -85,7 +80,7 @@ async fn claim_heartbeat_complete_and_fail_under_the_lease() {
     // Heartbeat extends the lease; a wrong token is refused (fencing).
     let (status, lease) = post(
         &c,
-        chime.url(&format!("/api/v1/jobs/{id}/heartbeat")),
+        &chime.url(&format!("/api/v1/jobs/{id}/heartbeat")),
         json!({"lease_token": token, "lease_ms": 60000}),
     )
     .await;
@@ -93,7 +88,7 @@ async fn claim_heartbeat_complete_and_fail_under_the_lease() {
     assert!(lease["lease_expires_at"].as_str().unwrap() > first_expiry.as_str());
     let (status, body) = post(
         &c,
-        chime.url(&format!("/api/v1/jobs/{id}/complete")),
+        &chime.url(&format!("/api/v1/jobs/{id}/complete")),
         json!({"lease_token": "not-the-token"}),
     )
     .await;
@@ -105,7 +100,7 @@ async fn claim_heartbeat_complete_and_fail_under_the_lease() {
     // Fail: retried after its backoff, as attempt 2.
     let (status, failed) = post(
         &c,
-        chime.url(&format!("/api/v1/jobs/{id}/fail")),
+        &chime.url(&format!("/api/v1/jobs/{id}/fail")),
         json!({"lease_token": token, "error": "image too large"}),
     )
     .await;
@@ -120,14 +115,14 @@ async fn claim_heartbeat_complete_and_fail_under_the_lease() {
     // The old token is dead; the new one completes.
     let (status, _) = post(
         &c,
-        chime.url(&format!("/api/v1/jobs/{id}/complete")),
+        &chime.url(&format!("/api/v1/jobs/{id}/complete")),
         json!({"lease_token": token}),
     )
     .await;
     assert_eq!(status, 409);
     let (status, done) = post(
         &c,
-        chime.url(&format!("/api/v1/jobs/{id}/complete")),
+        &chime.url(&format!("/api/v1/jobs/{id}/complete")),
         json!({"lease_token": again["lease_token"], "output": "64x64"}),
     )
     .await;
@@ -160,7 +155,7 @@ async fn claim_heartbeat_complete_and_fail_under_the_lease() {
     // retry=false: dead at once, attempts left or not.
     post(
         &c,
-        chime.url("/api/v1/jobs"),
+        &chime.url("/api/v1/jobs"),
         json!({"queue": "ext", "kind": "k"}),
     )
     .await;
@@ -168,17 +163,17 @@ async fn claim_heartbeat_complete_and_fail_under_the_lease() {
     let j = &body["items"][0];
     let (_, dead) = post(
         &c,
-        chime.url(&format!("/api/v1/jobs/{}/fail", j["id"].as_str().unwrap())),
+        &chime.url(&format!("/api/v1/jobs/{}/fail", j["id"].as_str().unwrap())),
         json!({"lease_token": j["lease_token"], "error": "bad input", "retry": false}),
     )
     .await;
     assert_eq!(dead["state"], "dead");
 
     // A paused queue hands out nothing.
-    post(&c, chime.url("/api/v1/queues/ext/pause"), json!({})).await;
+    post(&c, &chime.url("/api/v1/queues/ext/pause"), json!({})).await;
     post(
         &c,
-        chime.url("/api/v1/jobs"),
+        &chime.url("/api/v1/jobs"),
         json!({"queue": "ext", "kind": "k"}),
     )
     .await;
@@ -214,7 +209,7 @@ async fn the_python_example_worker_runs_jobs() {
         json!({"queue": "py", "kind": "flaky", "backoff": {"initial_ms": 100, "max_ms": 100}}),
         json!({"queue": "py", "kind": "unknown.kind"}),
     ] {
-        let (status, job) = post(&c, chime.url("/api/v1/jobs"), body).await;
+        let (status, job) = post(&c, &chime.url("/api/v1/jobs"), body).await;
         assert_eq!(status, 201);
         ids.push(job["id"].as_str().unwrap().to_string());
     }

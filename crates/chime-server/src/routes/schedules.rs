@@ -67,6 +67,7 @@ pub async fn patch(
     Path(id): Path<String>,
     Json(patch): Json<Value>,
 ) -> Result<axum::Json<Schedule>, ApiError> {
+    file_owned(&id)?;
     let Value::Object(mut patch) = patch else {
         return Err(ApiError::invalid("", "the body must be a JSON object"));
     };
@@ -94,6 +95,18 @@ pub async fn patch(
     ))
 }
 
+/// Schedules from the schedules file change only through the file.
+fn file_owned(id: &str) -> Result<(), ApiError> {
+    if chime_engine::declared::is_declared(id) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "owned_by_file",
+            "this schedule comes from the schedules file: change it there and reload (SIGHUP)",
+        ));
+    }
+    Ok(())
+}
+
 fn merge(target: &mut Value, patch: Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
@@ -113,6 +126,7 @@ pub async fn delete(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    file_owned(&id)?;
     app.service.schedule_delete(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

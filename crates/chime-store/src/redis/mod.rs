@@ -677,6 +677,9 @@ impl Store for RedisStore {
             .call(
                 &self.scripts.prune,
                 json!({"jobs_before": ms(p.jobs_finished_before),
+                       "queues_before": p.queues_finished_before.iter()
+                           .map(|(q, t)| (q.clone(), json!(ms(*t))))
+                           .collect::<serde_json::Map<_, _>>(),
                        "occurrences_before": ms(p.occurrences_before), "limit": p.limit}),
             )
             .await?;

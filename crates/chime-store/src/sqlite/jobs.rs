@@ -313,9 +313,12 @@ impl SqliteStore {
 
     pub(super) async fn prune(&self, p: RetentionPrune) -> Result<PruneCounts> {
         let mut tx = self.writer.begin().await?;
+        let (cutoffs, latest) = p.queue_cutoffs();
         let ids: Vec<String> = sqlx::query_scalar(include_str!("sql/prune_jobs.sql"))
             .bind(ms(p.jobs_finished_before))
             .bind(i64::from(p.limit))
+            .bind(cutoffs)
+            .bind(latest)
             .fetch_all(&mut *tx)
             .await?;
         sqlx::query(include_str!("sql/attempts_delete.sql"))

@@ -158,15 +158,57 @@ pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
         })
         .await
         .unwrap();
-    let counts = store
-        .retention_prune(RetentionPrune {
-            jobs_finished_before: secs(now, 1),
-            occurrences_before: secs(store.now().await.unwrap(), 1),
-            limit: 1000,
+    // A queue that keeps its finished jobs longer.
+    store
+        .jobs_enqueue(vec![new_job("keep", now)])
+        .await
+        .unwrap();
+    let kept = store
+        .jobs_claim(JobsClaim {
+            due_by: None,
+            queues: vec!["keep".into()],
+            limit: 1,
+            worker: "w".into(),
+            lease: SignedDuration::from_secs(30),
+            now: Some(now),
         })
         .await
         .unwrap();
+    store
+        .jobs_complete(JobsComplete {
+            completions: vec![JobCompletion {
+                job_id: kept[0].job.id.clone(),
+                lease_token: kept[0].lease_token.clone(),
+                completion: Completion::Dead,
+                outcome: AttemptOutcome::Failed,
+                error: Some("e".into()),
+                output: None,
+            }],
+            now: Some(now),
+        })
+        .await
+        .unwrap();
+    let prune = |keep_before: Timestamp, occurrences_before: Timestamp| RetentionPrune {
+        jobs_finished_before: secs(now, 1),
+        queues_finished_before: vec![("keep".into(), keep_before)],
+        occurrences_before,
+        limit: 1000,
+    };
+    let counts = store
+        .retention_prune(prune(secs(now, -3600), secs(store.now().await.unwrap(), 1)))
+        .await
+        .unwrap();
     assert_eq!((counts.jobs, counts.occurrences), (1, 1));
+    assert!(
+        store.jobs_get(&kept[0].job.id).await.unwrap().is_some(),
+        "the queue's own cutoff keeps its job"
+    );
+    let counts = store
+        .retention_prune(prune(secs(now, 1), secs(now, -3600)))
+        .await
+        .unwrap();
+    assert_eq!((counts.jobs, counts.occurrences), (1, 0));
+    assert_eq!(store.jobs_get(&kept[0].job.id).await.unwrap(), None);
     assert_eq!(store.jobs_get(&claimed[0].job.id).await.unwrap(), None);
     assert!(store
         .attempts_list(&claimed[0].job.id)

@@ -3,7 +3,9 @@
 //! client commands add 3 not found, 4 not allowed and 5 conflict.
 
 mod client;
+mod config;
 mod cron;
+mod schedules_file;
 mod serve;
 mod token;
 
@@ -25,7 +27,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the scheduler, workers and API.
-    Serve(serve::ServeArgs),
+    Serve(config::ServeArgs),
+    /// Check a configuration without starting anything.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Work with cron expressions: next fire times, plain-English explanations.
     #[command(subcommand)]
     Cron(cron::CronCommand),
@@ -72,6 +77,15 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The one line shown to the user.
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Input(msg) => msg.clone(),
+            Failure::Other(e) => format!("{e:#}"),
+            Failure::Api { status, message } => format!("{message} (HTTP {status})"),
+        }
+    }
+
     fn exit_status(&self) -> u8 {
         match self {
             Failure::Input(_) => 2,
@@ -104,6 +118,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Cron(cmd) => cron::run(cmd),
+        Command::Config(cmd) => config::run(cmd),
         Command::Schedule { client, command } => client::block_on(async move {
             client::schedule::run(&client::Client::new(&client)?, command).await
         }),
@@ -123,11 +138,7 @@ pub fn run() -> ExitCode {
         Err(failure) => {
             let code = failure.exit_status();
             // One line, so scripts can show it as is.
-            let msg = match failure {
-                Failure::Input(msg) => msg,
-                Failure::Other(e) => format!("{e:#}"),
-                Failure::Api { status, message } => format!("{message} (HTTP {status})"),
-            };
+            let msg = failure.message();
             let _ = writeln!(std::io::stderr(), "error: {}", msg.replace('\n', " "));
             ExitCode::from(code)
         }

@@ -1,11 +1,13 @@
 //! `chime serve`: the scheduler, workers and HTTP API in one process.
 
+use super::config::{LogFormat, Role, ServeArgs, Settings};
+use super::schedules_file;
 use super::Failure;
 use anyhow::Context;
 use chime_core::model::new_id;
 use chime_core::time::{Clock, SystemClock};
-use chime_core::Zone;
 use chime_engine::auth::Authenticator;
+use chime_engine::retention::RetentionConfig;
 use chime_engine::worker::WorkerConfig;
 use chime_engine::{Engine, EngineConfig, JobResult};
 use chime_server::Access;
@@ -13,81 +15,18 @@ use chime_store::postgres::PostgresStore;
 use chime_store::redis::RedisStore;
 use chime_store::sqlite::SqliteStore;
 use chime_store::Store;
-use clap::{Args, ValueEnum};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-#[derive(Args)]
-pub struct ServeArgs {
-    /// Store URL: sqlite://PATH[?synchronous=full].
-    #[arg(long, env = "CHIME_DB", default_value = "sqlite://chime.db")]
-    db: String,
-    /// Address of the HTTP API.
-    #[arg(long, env = "CHIME_LISTEN", default_value = "127.0.0.1:7070")]
-    listen: SocketAddr,
-    /// What this instance does.
-    #[arg(long, env = "CHIME_ROLE", value_enum, default_value_t = Role::All)]
-    role: Role,
-    /// Jobs this instance runs at once.
-    #[arg(long, env = "CHIME_CONCURRENCY", default_value_t = 100)]
-    concurrency: usize,
-    /// Queues the built-in workers run, comma-separated (default: every
-    /// queue). Leave out the queues that external workers claim from.
-    #[arg(long, env = "CHIME_QUEUES", value_delimiter = ',')]
-    queues: Vec<String>,
-    /// Time zone of cron schedules that name none.
-    #[arg(long, env = "CHIME_DEFAULT_TIMEZONE", default_value = "UTC")]
-    default_timezone: String,
-    /// Allow jobs with command targets to run programs on this host.
-    #[arg(long, env = "CHIME_ALLOW_COMMANDS")]
-    allow_commands: bool,
-    /// Secret for the Chime-Signature header of HTTP callbacks.
-    #[arg(long, env = "CHIME_SIGNING_SECRET", hide_env_values = true)]
-    signing_secret: Option<String>,
-    /// A fire processed more than this many milliseconds after its instant
-    /// counts as missed and goes through the schedule's misfire policy.
-    #[arg(long, env = "CHIME_MISFIRE_THRESHOLD_MS", default_value_t = 10_000)]
-    misfire_threshold_ms: u64,
-    /// Seconds in-flight jobs get to finish on SIGTERM/SIGINT.
-    #[arg(long, env = "CHIME_SHUTDOWN_GRACE", default_value_t = 30)]
-    shutdown_grace: u64,
-    /// Require an API token (`chime token create`) on every API call.
-    #[arg(long, env = "CHIME_AUTH")]
-    auth: bool,
-    /// Serve without tokens on a non-loopback address (anyone who can reach
-    /// it can change schedules and run jobs).
-    #[arg(long, env = "CHIME_INSECURE", conflicts_with = "auth")]
-    insecure: bool,
-    /// Log format.
-    #[arg(long, env = "CHIME_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
-    log_format: LogFormat,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Role {
-    All,
-    Scheduler,
-    Worker,
-    Api,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum LogFormat {
-    Human,
-    Json,
-}
-
 pub fn run(args: ServeArgs) -> Result<(), Failure> {
-    init_logging(args.log_format);
-    let default_zone = Zone::get(&args.default_timezone)
-        .map_err(|e| Failure::Input(format!("--default-timezone: {e}")))?;
+    let settings = Settings::resolve(args)?;
+    init_logging(settings.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(args, default_zone))
+    runtime.block_on(serve(settings))
 }
 
 fn init_logging(format: LogFormat) {
@@ -141,7 +80,13 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
+async fn serve(args: Settings) -> Result<(), Failure> {
+    let default_zone = args.default_zone.clone();
+    // Read before anything starts: a bad file is a bad start.
+    let declared = match &args.schedules {
+        Some(path) => Some((path.clone(), schedules_file::load(path)?)),
+        None => None,
+    };
     if !args.auth && !args.insecure && !args.listen.ip().is_loopback() {
         return Err(Failure::Input(format!(
             "--listen {}: refusing to serve beyond this host without API tokens; \
@@ -155,7 +100,18 @@ async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
     let mut cfg = EngineConfig::single_node(&instance);
     cfg.default_zone = default_zone.clone();
     cfg.allow_commands = args.allow_commands;
-    cfg.signing_secret = args.signing_secret.map(String::into_bytes);
+    cfg.signing_secret = args.signing_secret.clone().map(String::into_bytes);
+    cfg.retention = RetentionConfig {
+        keep_finished_jobs: seconds(args.retention.finished_jobs.as_secs()),
+        keep_occurrences: seconds(args.retention.occurrences.as_secs()),
+        queues: args
+            .retention
+            .queues
+            .iter()
+            .map(|(q, keep)| (q.clone(), seconds(keep.as_secs())))
+            .collect(),
+        ..RetentionConfig::default()
+    };
     if let Some(s) = cfg.scheduler.as_mut() {
         s.default_zone = default_zone;
         s.plan.misfire_threshold = jiff::SignedDuration::from_millis(
@@ -163,10 +119,6 @@ async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
         );
     }
     let mut worker = WorkerConfig::new(&instance, args.concurrency);
-    for q in &args.queues {
-        chime_core::model::validate::name("queue", q)
-            .map_err(|e| Failure::Input(format!("--queues {q:?}: {}", e.message)))?;
-    }
     if let Some(lane) = worker.lanes.first_mut() {
         lane.queues = args.queues.clone();
     }
@@ -198,7 +150,8 @@ async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
     } else {
         Access::Open
     };
-    let app = chime_server::router(engine.service(), access);
+    let service = engine.service();
+    let app = chime_server::router(service.clone(), access);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -211,6 +164,9 @@ async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
     let http = axum::serve(listener, app)
         .with_graceful_shutdown(async move { http_cancel.cancelled().await });
     let http_task = tokio::spawn(async move { http.await });
+    if let Some((path, first)) = declared {
+        tokio::spawn(keep_declared(service, path, first, cancel.clone()));
+    }
 
     shutdown_signal().await;
     tracing::info!("shutting down: no new claims; waiting for running jobs");
@@ -225,6 +181,62 @@ async fn serve(args: ServeArgs, default_zone: Zone) -> Result<(), Failure> {
         .context("engine")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Applies the schedules file now and again on every SIGHUP.
+async fn keep_declared(
+    service: chime_engine::service::Service,
+    path: std::path::PathBuf,
+    first: Vec<(String, chime_core::model::ScheduleSpec)>,
+    cancel: CancellationToken,
+) {
+    apply_declared(&service, &path, &first).await;
+    #[cfg(unix)]
+    {
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGHUP; the schedules file is applied at start only");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = hup.recv() => {}
+            }
+            match schedules_file::load(&path) {
+                Ok(declared) => apply_declared(&service, &path, &declared).await,
+                Err(e) => {
+                    tracing::error!(error = %e.message(), "schedules file not applied; the schedules stay as they were")
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = cancel;
+}
+
+async fn apply_declared(
+    service: &chime_engine::service::Service,
+    path: &std::path::Path,
+    declared: &[(String, chime_core::model::ScheduleSpec)],
+) {
+    match chime_engine::declared::apply(service, declared).await {
+        Ok(a) => tracing::info!(
+            file = %path.display(),
+            created = a.created.len(),
+            updated = a.updated.len(),
+            unchanged = a.unchanged.len(),
+            removed = a.removed.len(),
+            "schedules file applied"
+        ),
+        Err(e) => tracing::error!(file = %path.display(), error = %e, "schedules file not applied"),
+    }
+}
+
+fn seconds(s: i64) -> jiff::SignedDuration {
+    jiff::SignedDuration::from_secs(s)
 }
 
 async fn shutdown_signal() {

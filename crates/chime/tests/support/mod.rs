@@ -89,8 +89,13 @@ impl Chime {
     }
 
     pub fn sigterm(&self) {
+        self.signal("TERM");
+    }
+
+    /// `kill -NAME` to the process (`HUP`, `STOP`, …).
+    pub fn signal(&self, name: &str) {
         let _ = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status();
     }

@@ -14,7 +14,7 @@ end
 count(j.queue, j.state, -1)
 redis.call('DEL', key('j', A.id), key('a', A.id))
 redis.call('ZREM', key('jobs'), A.id)
-redis.call('ZREM', key('fin'), A.id)
+redis.call('ZREM', key('fin', j.queue), A.id)
 if present(j.schedule_id) then
   redis.call('ZREM', key('sj', j.schedule_id), A.id)
   redis.call('SREM', key('sa', j.schedule_id), A.id)

@@ -10,7 +10,7 @@ end
 local k = key('j', A.id)
 count(j.queue, j.state, -1)
 count(j.queue, 'pending', 1)
-redis.call('ZREM', key('fin'), A.id)
+redis.call('ZREM', key('fin', j.queue), A.id)
 local max_attempts = math.max(tonumber(j.max_attempts), tonumber(j.attempt) + 1)
 hwrite(k, {state = 'pending', run_at = now, max_attempts = max_attempts}, {'finished_at'})
 if present(j.schedule_id) then redis.call('SADD', key('sa', j.schedule_id), A.id) end

@@ -194,7 +194,7 @@ local function finish_job(j, state, now, err)
   local nulls = {'lease_token', 'lease_expires_at'}
   if not present(err) then nulls[3] = 'last_error' end
   hwrite(k, {state = state, finished_at = now, last_error = err}, nulls)
-  redis.call('ZADD', key('fin'), now, j.id)
+  redis.call('ZADD', key('fin', j.queue), now, j.id)
   if present(j.unique_key) then
     local u = key('u', j.namespace, j.unique_key)
     if redis.call('GET', u) == j.id then redis.call('DEL', u) end
