@@ -5,8 +5,10 @@
 //! * [`time`]: calendar arithmetic, zones and the [`time::Clock`] seam.
 //! * [`model`]: schedules, jobs, attempts and the occurrence ledger.
 //! * [`retry`]: backoff delays.
+//! * [`crontab`]: reading crontab files into schedules.
 
 pub mod cron;
+pub mod crontab;
 pub mod model;
 pub mod retry;
 pub mod schedule;

@@ -283,3 +283,70 @@ async fn every_client_command_works_against_a_running_server() {
     let err = gone.fails(&["schedule", "ls"], 1);
     assert!(err.contains("cannot reach chime"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crontab_imports_and_its_commands_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let chime = Chime::start(&dir.path().join("cron.db"), &["--allow-commands"]).await;
+    let cli = Cli {
+        server: chime.base.clone(),
+    };
+    let out_file = dir.path().join("out.txt");
+    let crontab = dir.path().join("crontab");
+    std::fs::write(
+        &crontab,
+        format!(
+            "# nightly things\n\
+             GREETING=hello\n\
+             MAILTO=ops@example.com\n\
+             CRON_TZ=Europe/Berlin\n\
+             30 2 * * * echo \"$GREETING from cron\" > {}\n\
+             @hourly true\n\
+             @reboot /usr/bin/start-things\n",
+            out_file.display()
+        ),
+    )
+    .unwrap();
+    let path = crontab.to_str().unwrap();
+
+    // A dry run creates nothing but reports every line.
+    let out = cli.run(&["import", "crontab", path, "--dry-run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unsupported lines make it exit 2"
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("would create") && table.contains("@reboot") && table.contains("MAILTO"),
+        "{table}"
+    );
+    assert!(cli.json(&["schedule", "ls"]).as_array().unwrap().is_empty());
+
+    let out = cli.run(&["import", "crontab", path, "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created = report["created"].as_array().unwrap();
+    assert_eq!(created.len(), 2);
+    assert_eq!(report["unsupported"].as_array().unwrap().len(), 2);
+    let nightly = &created[0];
+    assert_eq!(
+        (nightly["cron"].as_str(), nightly["timezone"].as_str()),
+        (Some("30 2 * * *"), Some("Europe/Berlin"))
+    );
+    assert_eq!(nightly["misfire"]["policy"], "skip");
+    assert_eq!(nightly["job"]["target"]["command"]["argv"][0], "/bin/sh");
+
+    // Fired by hand, the command runs with the crontab's variables.
+    let id = nightly["id"].as_str().unwrap();
+    cli.ok(&["schedule", "trigger", id]);
+    wait_for(
+        "the imported command to run",
+        Duration::from_secs(20),
+        || {
+            let text = std::fs::read_to_string(&out_file).unwrap_or_default();
+            async move { text.trim() == "hello from cron" }
+        },
+    )
+    .await;
+}

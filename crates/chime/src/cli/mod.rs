@@ -55,6 +55,13 @@ enum Command {
         #[command(subcommand)]
         command: client::QueueCommand,
     },
+    /// Turn other schedulers' definitions into schedules (over the API).
+    Import {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[command(subcommand)]
+        command: client::import::ImportCommand,
+    },
     /// API tokens: create, list, revoke (on the store directly).
     Token(token::TokenArgs),
     /// The instances of this deployment (over the API).
@@ -129,6 +136,9 @@ pub fn run() -> ExitCode {
             client::queue::run(&client::Client::new(&client)?, command).await
         }),
         Command::Token(args) => token::run(args),
+        Command::Import { client, command } => client::block_on(async move {
+            client::import::run(&client::Client::new(&client)?, command).await
+        }),
         Command::Instance { client, command } => client::block_on(async move {
             client::instance::run(&client::Client::new(&client)?, command).await
         }),

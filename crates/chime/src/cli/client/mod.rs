@@ -1,6 +1,7 @@
 //! The API client behind `chime schedule|job|queue|instance`: one HTTP call
 //! per command, a table for people or the API's own JSON with `--json`.
 
+pub mod import;
 pub mod instance;
 pub mod job;
 mod job_flags;
