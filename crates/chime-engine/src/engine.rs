@@ -6,6 +6,7 @@ use crate::executor::command::CommandExecutor;
 use crate::executor::http::HttpExecutor;
 use crate::executor::{Executors, Handler, Handlers, JobContext, JobResult};
 use crate::metrics::MeteredStore;
+use crate::notify::{self, Notifier, NotifyConfig};
 use crate::reaper::Reaper;
 use crate::retention::{Retention, RetentionConfig};
 use crate::scheduler::{Scheduler, SchedulerConfig};
@@ -33,6 +34,7 @@ pub struct EngineConfig {
     pub allow_commands: bool,
     pub buckets: u32,
     pub default_zone: chime_core::Zone,
+    pub notify: NotifyConfig,
 }
 
 impl EngineConfig {
@@ -48,6 +50,7 @@ impl EngineConfig {
             reap_every: Duration::from_secs(1),
             signing_secret: None,
             allow_commands: false,
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -63,9 +66,11 @@ pub struct Engine {
 impl Engine {
     /// Every store call made through the engine is timed into its metrics.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cfg: EngineConfig) -> Engine {
-        let events = Events::new();
+        let mut events = Events::new();
+        let store = MeteredStore::wrap(store, events.metrics.clone());
+        events.notifier = Notifier::new(store.clone(), clock.clone(), cfg.notify.clone());
         Engine {
-            store: MeteredStore::wrap(store, events.metrics.clone()),
+            store,
             clock,
             events,
             handlers: Handlers::default(),
@@ -129,7 +134,13 @@ impl Engine {
             );
             tasks.spawn(scheduler.run(cancel.clone()));
         }
-        if let Some(cfg) = self.cfg.worker {
+        if let Some(mut cfg) = self.cfg.worker {
+            // Workers limited to some queues still deliver notifications.
+            if let Some(lane) = cfg.lanes.first_mut() {
+                if !lane.queues.is_empty() && !lane.queues.iter().any(|q| q == notify::QUEUE) {
+                    lane.queues.push(notify::QUEUE.to_string());
+                }
+            }
             let worker = Worker::new(
                 self.store.clone(),
                 self.clock.clone(),

@@ -3,6 +3,7 @@
 //! that jobs are ready, and everyone counts what happened ([`Metrics`]).
 
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use chime_core::model::MisfirePolicy;
 use jiff::SignedDuration;
 use std::sync::atomic::Ordering;
@@ -14,6 +15,8 @@ pub struct Events {
     schedules_changed: Arc<Notify>,
     jobs_ready: Arc<Notify>,
     pub metrics: Arc<Metrics>,
+    /// Failure webhooks; set by the engine, off in bare `Events::new()`.
+    pub notifier: Notifier,
 }
 
 impl Events {

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod events;
 pub mod executor;
 pub mod metrics;
+pub mod notify;
 pub mod pull;
 pub mod reaper;
 pub mod retention;

@@ -163,10 +163,14 @@ impl Service {
         if matches!(completion, Completion::Retry { .. }) {
             self.events.jobs_ready();
         }
-        Ok(self
+        let after = self
             .store
             .jobs_get(id)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("job {id}")))?)
+            .ok_or_else(|| StoreError::NotFound(format!("job {id}")))?;
+        if matches!(completion, Completion::Dead) {
+            self.events.notifier.job_dead(&after).await;
+        }
+        Ok(after)
     }
 }

@@ -47,6 +47,14 @@ impl Reaper {
                         .rescued
                         .fetch_add(ids.len() as u64, Ordering::Relaxed);
                     self.events.jobs_ready();
+                    // Those out of attempts went dead with their worker.
+                    for id in &ids {
+                        if let Ok(Some(job)) = self.store.jobs_get(id).await {
+                            if job.state == chime_core::model::JobState::Dead {
+                                self.events.notifier.job_dead(&job).await;
+                            }
+                        }
+                    }
                     continue;
                 }
                 Ok(_) => {}

@@ -145,7 +145,7 @@ impl JobTemplate {
     }
 }
 
-fn validate_http(http: &HttpTarget) -> Result<(), FieldError> {
+pub(crate) fn validate_http(http: &HttpTarget) -> Result<(), FieldError> {
     let rest = http
         .url
         .strip_prefix("http://")

@@ -12,7 +12,7 @@ pub use job::{
     JobTemplate, Target,
 };
 pub use occurrence::{Occurrence, OccurrenceOutcome};
-pub use schedule::{Misfire, MisfirePolicy, Overlap, Schedule, ScheduleSpec};
+pub use schedule::{Misfire, MisfirePolicy, OnFailure, Overlap, Schedule, ScheduleSpec};
 pub use token::{Role, Token};
 pub use validate::FieldError;
 

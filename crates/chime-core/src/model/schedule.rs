@@ -109,6 +109,23 @@ pub struct ScheduleSpec {
     pub end_at: Option<Timestamp>,
     #[serde(default)]
     pub paused: bool,
+    /// Who hears when one of this schedule's jobs goes dead or a fire is missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<OnFailure>,
+}
+
+/// A signed webhook, retried like any job, called when a job goes dead or
+/// fires are missed (DESIGN §6 notifications).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnFailure {
+    pub webhook: super::job::HttpTarget,
+}
+
+impl OnFailure {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        super::job::validate_http(&self.webhook).map_err(|e| e.within("webhook"))
+    }
 }
 
 impl ScheduleSpec {
@@ -119,6 +136,9 @@ impl ScheduleSpec {
         }
         validate::name("namespace", &self.namespace)?;
         self.job.validate().map_err(|e| e.within("job"))?;
+        if let Some(on_failure) = &self.on_failure {
+            on_failure.validate().map_err(|e| e.within("on_failure"))?;
+        }
         validate::range(
             "misfire.catchup_limit",
             self.misfire.catchup_limit,

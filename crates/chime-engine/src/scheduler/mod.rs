@@ -22,6 +22,7 @@ mod leases;
 pub mod plan;
 
 use crate::events::Events;
+use crate::notify::Missed;
 use chime_core::model::{OccurrenceOutcome, Schedule};
 use chime_core::time::Clock;
 use chime_core::{ScheduleTimes, Zone};
@@ -246,13 +247,30 @@ impl Scheduler {
                 };
                 // Planned as of the instant when firing ahead of it.
                 let plan = plan::plan(&entry.schedule, &entry.times, now.max(at), &self.cfg.plan);
-                let missed_fires = plan
+                let missed_runs: Vec<_> = plan
                     .occurrences
                     .iter()
                     .filter(|o| o.outcome == OccurrenceOutcome::Missed)
-                    .map(|o| o.count)
-                    .sum::<u64>();
-                missed.push((entry.schedule.spec.misfire.policy, missed_fires));
+                    .collect();
+                let missed_fires = missed_runs.iter().map(|o| o.count).sum::<u64>();
+                let spec = &entry.schedule.spec;
+                missed.push((
+                    spec.misfire.policy,
+                    missed_fires,
+                    missed_runs.first().map(|first| Missed {
+                        schedule_id: id.clone(),
+                        schedule_name: spec.name.clone(),
+                        queue: spec.job.queue.clone(),
+                        on_failure: spec.on_failure.clone(),
+                        policy: spec.misfire.policy,
+                        count: missed_fires,
+                        first: first.scheduled_for,
+                        last: missed_runs
+                            .last()
+                            .and_then(|o| o.last_scheduled_for)
+                            .unwrap_or(first.scheduled_for),
+                    }),
+                ));
                 fires.push(ScheduleFire {
                     schedule_id: id.clone(),
                     bucket,
@@ -295,8 +313,16 @@ impl Scheduler {
                         skipped_overlap,
                     } => {
                         made_jobs |= !job_ids.is_empty();
-                        self.events
-                            .fired(job_ids.len(), missed, late, skipped_overlap);
+                        let (policy, missed_fires, notice) = missed;
+                        self.events.fired(
+                            job_ids.len(),
+                            (policy, missed_fires),
+                            late,
+                            skipped_overlap,
+                        );
+                        if let Some(notice) = notice {
+                            self.events.notifier.missed(notice).await;
+                        }
                         self.requeue(&id, next);
                     }
                     FireResult::Duplicate => {

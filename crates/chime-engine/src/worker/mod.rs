@@ -342,6 +342,12 @@ async fn execute(
     if let Some(error) = &error {
         tracing::info!(%error, ?completion, "job attempt failed");
     }
+    let dead = matches!(completion, Completion::Dead).then(|| {
+        let mut j = job.clone();
+        j.last_error = error.clone();
+        j.finished_at = Some(now);
+        j
+    });
     let result = shared
         .completer
         .complete(JobCompletion {
@@ -354,7 +360,11 @@ async fn execute(
         })
         .await;
     match result {
-        Ok(()) => {}
+        Ok(()) => {
+            if let Some(job) = dead {
+                shared.events.notifier.job_dead(&job).await;
+            }
+        }
         Err(StoreError::LeaseLost) => {
             metrics.lease_lost.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("completion rejected: the lease was lost meanwhile");

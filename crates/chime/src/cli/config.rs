@@ -3,8 +3,10 @@
 //! has all four forms; `docs/configuration.md` lists them.
 
 use super::Failure;
+use chime_core::model::OnFailure;
 use chime_core::schedule::interval::Interval;
 use chime_core::Zone;
+use chime_engine::notify::NotifyConfig;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -99,6 +101,17 @@ struct File {
     log_format: Option<LogFormat>,
     #[serde(default)]
     retention: RetentionFile,
+    /// The webhook for failures of queues and schedules that name none.
+    on_failure: Option<OnFailure>,
+    /// Per queue: `[queue.reports.on_failure] webhook = { url = "…" }`.
+    #[serde(default, rename = "queue")]
+    queue_settings: BTreeMap<String, QueueFile>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct QueueFile {
+    on_failure: Option<OnFailure>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -137,6 +150,7 @@ pub struct Settings {
     pub schedules: Option<PathBuf>,
     pub log_format: LogFormat,
     pub retention: Retention,
+    pub notify: NotifyConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -184,6 +198,24 @@ impl Settings {
                 per_queue.insert(queue.clone(), interval(&key, Some(text), "7d")?);
             }
         }
+        let mut notify = NotifyConfig {
+            default: file.on_failure,
+            queues: BTreeMap::new(),
+        };
+        if let Some(o) = &notify.default {
+            o.validate()
+                .map_err(|e| bad(&format!("on_failure.{}", e.field), e.message))?;
+        }
+        for (queue, q) in file.queue_settings {
+            chime_core::model::validate::name("queue", &queue)
+                .map_err(|e| bad("queue", format!("{queue:?}: {}", e.message)))?;
+            if let Some(o) = q.on_failure {
+                o.validate().map_err(|e| {
+                    bad(&format!("queue.{queue}.on_failure.{}", e.field), e.message)
+                })?;
+                notify.queues.insert(queue, o);
+            }
+        }
         let settings = Settings {
             db: args
                 .db
@@ -220,6 +252,7 @@ impl Settings {
                 occurrences: interval("retention.occurrences", r.occurrences.as_deref(), "30d")?,
                 queues: per_queue,
             },
+            notify,
         };
         if settings.auth && settings.insecure {
             return Err(bad("insecure", "give auth or insecure, not both"));
@@ -302,6 +335,15 @@ pub fn run(cmd: ConfigCommand) -> Result<(), Failure> {
             keep.as_secs()
         );
     }
+    if let Some(o) = &s.notify.default {
+        println!("on_failure.webhook = {:?}", redact_url(&o.webhook.url));
+    }
+    for (q, o) in &s.notify.queues {
+        println!(
+            "queue.{q}.on_failure.webhook = {:?}",
+            redact_url(&o.webhook.url)
+        );
+    }
     if !s.auth && !s.insecure && !s.listen.ip().is_loopback() {
         return Err(bad(
             "listen",
@@ -310,4 +352,12 @@ pub fn run(cmd: ConfigCommand) -> Result<(), Failure> {
     }
     println!("ok");
     Ok(())
+}
+
+/// A webhook URL without its query string (which often carries a secret).
+fn redact_url(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?…"),
+        None => url.to_string(),
+    }
 }

@@ -132,6 +132,9 @@ pub struct Hit {
     pub attempt: u32,
     pub idempotency_key: String,
     pub body: Value,
+    /// The body as sent, and its `Chime-Signature`, to check signing.
+    pub raw: String,
+    pub signature: Option<String>,
     pub at: Instant,
 }
 
@@ -189,6 +192,8 @@ async fn record(
         attempt: h("chime-attempt").and_then(|a| a.parse().ok()).unwrap_or(0),
         idempotency_key: h("idempotency-key").unwrap_or_default(),
         body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        signature: h("chime-signature"),
+        raw: body,
         at: Instant::now(),
     };
     let path = hit.path.clone();
