@@ -3,6 +3,7 @@
 mod auth;
 mod error;
 mod extract;
+pub mod openapi;
 mod routes;
 pub mod wire;
 
@@ -66,10 +67,18 @@ pub fn router(service: Service, access: Access) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(openapi_json))
         .merge(guarded)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+async fn openapi_json() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi::document(),
+    )
 }
 
 async fn not_found() -> ApiError {

@@ -4,9 +4,10 @@
 use chime_core::model::{Attempt, Job};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// One page of a list, with the cursor of the next page.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14,12 +15,12 @@ pub struct Page<T> {
 }
 
 /// A list returned whole.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct List<T> {
     pub items: Vec<T>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Queue {
     pub name: String,
     pub paused: bool,
@@ -27,7 +28,7 @@ pub struct Queue {
 }
 
 /// Jobs of a queue by state; `available` are due now, `scheduled` later.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct QueueCounts {
     pub available: u64,
     pub scheduled: u64,
@@ -38,7 +39,7 @@ pub struct QueueCounts {
 }
 
 /// A job with its attempts and the key callbacks carry (`GET /jobs/{id}`).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct JobDetail {
     #[serde(flatten)]
     pub job: Job,
@@ -47,21 +48,23 @@ pub struct JobDetail {
 }
 
 /// A live instance and the schedule buckets it holds.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Instance {
     pub id: String,
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
     pub buckets: u32,
 }
 
 /// Every 4xx and 5xx body: `{"error": {"code", "message", "field"}}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -72,7 +75,7 @@ pub struct ErrorDetail {
 
 /// A job claimed by an external worker: the lease token proves ownership
 /// to heartbeat, complete and fail; `lease_expires_at` is on the job.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Claimed {
     #[serde(flatten)]
     pub job: Job,
@@ -81,7 +84,8 @@ pub struct Claimed {
     pub idempotency_key: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Lease {
+    #[schema(value_type = String, format = DateTime)]
     pub lease_expires_at: Timestamp,
 }

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MisfirePolicy {
     /// One catch-up job, for the latest missed fire.
@@ -22,6 +23,7 @@ pub enum MisfirePolicy {
 
 /// What happens to fires that were due while no instance ran (DESIGN §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Misfire {
     pub policy: MisfirePolicy,
     pub catchup_limit: u32,
@@ -70,6 +72,7 @@ impl<'de> Deserialize<'de> for Misfire {
 
 /// What a fire does while the schedule's previous job is still pending or running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Overlap {
     #[default]
@@ -82,6 +85,7 @@ pub enum Overlap {
 
 /// A schedule as a user defines it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
     pub name: String,
@@ -92,6 +96,7 @@ pub struct ScheduleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub at: Option<Timestamp>,
     /// IANA zone for `cron`; the server's default zone when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,8 +109,10 @@ pub struct ScheduleSpec {
     #[serde(default)]
     pub jitter_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub start_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub end_at: Option<Timestamp>,
     #[serde(default)]
     pub paused: bool,
@@ -117,6 +124,7 @@ pub struct ScheduleSpec {
 /// A signed webhook, retried like any job, called when a job goes dead or
 /// fires are missed (DESIGN §6 notifications).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OnFailure {
     pub webhook: super::job::HttpTarget,
@@ -183,6 +191,7 @@ impl ScheduleSpec {
 
 /// A stored schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Schedule {
     pub id: String,
     #[serde(flatten)]
@@ -190,8 +199,11 @@ pub struct Schedule {
     /// Bumped by every change made through the API (optimistic concurrency).
     pub version: u64,
     /// `None` when the schedule has no fire left.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub next_fire_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 

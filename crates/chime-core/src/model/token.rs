@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a token may do; each role includes the ones below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Read everything: schedules, jobs, queues, instances, metrics.
@@ -35,12 +36,14 @@ impl Role {
 
 /// A stored token. The secret itself is never stored, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Token {
     pub id: String,
     pub name: String,
     pub role: Role,
     /// The namespace the token acts in (DESIGN §8).
     pub namespace: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 

@@ -1,9 +1,12 @@
 use crate::error::ApiError;
+use crate::openapi::Refusals;
 use crate::wire::{Instance, List};
 use crate::AppState;
 use axum::extract::State;
 
 /// The live instances, each with the number of buckets it leases.
+#[utoipa::path(get, path = "/api/v1/instances", tag = "instances",
+    responses((status = 200, description = "The live instances", body = List<Instance>), Refusals))]
 pub async fn list(State(app): State<AppState>) -> Result<axum::Json<List<Instance>>, ApiError> {
     let leases = app.store.buckets_list().await?;
     let items = app

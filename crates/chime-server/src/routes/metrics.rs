@@ -6,6 +6,10 @@ use chime_engine::metrics;
 
 /// Prometheus text: this instance's counters, and the jobs in the store by
 /// queue and state (the same on every instance).
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),
+              (status = 401, description = "A token is required", body = crate::wire::ErrorBody),
+              (status = 403, description = "The token's role does not cover this", body = crate::wire::ErrorBody)))]
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let jobs = match app.store.queues_stats().await {
         Ok(stats) => stats

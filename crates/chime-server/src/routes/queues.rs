@@ -1,4 +1,5 @@
 use crate::error::ApiError;
+use crate::openapi::Refusals;
 use crate::wire::{List, Queue, QueueCounts};
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -19,6 +20,9 @@ fn view(s: QueueStats) -> Queue {
     }
 }
 
+/// Every queue with its jobs by state.
+#[utoipa::path(get, path = "/api/v1/queues", tag = "queues",
+    responses((status = 200, description = "The queues", body = List<Queue>), Refusals))]
 pub async fn list(State(app): State<AppState>) -> Result<axum::Json<List<Queue>>, ApiError> {
     let items = app
         .store
@@ -54,6 +58,9 @@ async fn set_paused(
     Ok(axum::Json(view(stats)))
 }
 
+/// Stop claiming from a queue on every instance.
+#[utoipa::path(post, path = "/api/v1/queues/{queue}/pause", tag = "queues", params(("queue" = String, Path)),
+    responses((status = 200, description = "The queue", body = Queue), Refusals))]
 pub async fn pause(
     State(app): State<AppState>,
     Path(queue): Path<String>,
@@ -61,6 +68,9 @@ pub async fn pause(
     set_paused(app, queue, true).await
 }
 
+/// Claim from the queue again.
+#[utoipa::path(post, path = "/api/v1/queues/{queue}/resume", tag = "queues", params(("queue" = String, Path)),
+    responses((status = 200, description = "The queue", body = Queue), Refusals))]
 pub async fn resume(
     State(app): State<AppState>,
     Path(queue): Path<String>,

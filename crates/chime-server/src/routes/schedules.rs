@@ -1,6 +1,7 @@
 use super::{limit, Page};
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
+use crate::openapi::Refusals;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,7 +11,11 @@ use chime_store::{OccurrencesList, ScheduleList};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
 
+/// Create a schedule.
+#[utoipa::path(post, path = "/api/v1/schedules", tag = "schedules", request_body = ScheduleSpec,
+    responses((status = 201, description = "Created", body = Schedule), Refusals))]
 pub async fn create(
     State(app): State<AppState>,
     Json(spec): Json<ScheduleSpec>,
@@ -19,15 +24,23 @@ pub async fn create(
     Ok((StatusCode::CREATED, axum::Json(schedule)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this namespace.
     namespace: Option<String>,
+    /// Names containing this text.
     search: Option<String>,
+    /// The `next` cursor of the previous page.
     after: Option<String>,
+    /// 1 to 500 (default 50).
     limit: Option<u32>,
 }
 
+/// List schedules, by id.
+#[utoipa::path(get, path = "/api/v1/schedules", tag = "schedules", params(ListQuery),
+    responses((status = 200, description = "One page", body = Page<Schedule>), Refusals))]
 pub async fn list(
     State(app): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -48,6 +61,9 @@ pub async fn list(
     Ok(axum::Json(Page { items, next }))
 }
 
+/// One schedule.
+#[utoipa::path(get, path = "/api/v1/schedules/{id}", tag = "schedules", params(("id" = String, Path)),
+    responses((status = 200, description = "The schedule", body = Schedule), Refusals))]
 pub async fn get(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -62,6 +78,9 @@ pub async fn get(
 
 /// JSON merge patch (RFC 7396) of the schedule's definition. A `version`
 /// member makes the change conditional on the schedule's current version.
+#[utoipa::path(patch, path = "/api/v1/schedules/{id}", tag = "schedules", params(("id" = String, Path)),
+    request_body(content = Object, description = "A JSON merge patch of the definition; `version` makes it conditional"),
+    responses((status = 200, description = "The changed schedule", body = Schedule), Refusals))]
 pub async fn patch(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -122,6 +141,9 @@ fn merge(target: &mut Value, patch: Value) {
     }
 }
 
+/// Delete a schedule (its jobs stay).
+#[utoipa::path(delete, path = "/api/v1/schedules/{id}", tag = "schedules", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), Refusals))]
 pub async fn delete(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -131,6 +153,9 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Stop firing until resumed.
+#[utoipa::path(post, path = "/api/v1/schedules/{id}/pause", tag = "schedules", params(("id" = String, Path)),
+    responses((status = 200, description = "The paused schedule", body = Schedule), Refusals))]
 pub async fn pause(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -138,6 +163,9 @@ pub async fn pause(
     Ok(axum::Json(app.service.schedule_pause(&id).await?))
 }
 
+/// Fire again from the next instant; fires due while paused are skipped.
+#[utoipa::path(post, path = "/api/v1/schedules/{id}/resume", tag = "schedules", params(("id" = String, Path)),
+    responses((status = 200, description = "The resumed schedule", body = Schedule), Refusals))]
 pub async fn resume(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -145,6 +173,9 @@ pub async fn resume(
     Ok(axum::Json(app.service.schedule_resume(&id).await?))
 }
 
+/// Make one job now, outside the schedule's times.
+#[utoipa::path(post, path = "/api/v1/schedules/{id}/trigger", tag = "schedules", params(("id" = String, Path)),
+    responses((status = 201, description = "The job made", body = Job), Refusals))]
 pub async fn trigger(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -155,13 +186,21 @@ pub async fn trigger(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
+    /// Entries scheduled before this instant (the `next` cursor).
+    #[param(value_type = Option<String>, format = DateTime)]
     before: Option<Timestamp>,
+    /// 1 to 500 (default 50).
     limit: Option<u32>,
 }
 
+/// The occurrence ledger: what became of each fire instant, newest first.
+#[utoipa::path(get, path = "/api/v1/schedules/{id}/occurrences", tag = "schedules",
+    params(("id" = String, Path), LedgerQuery),
+    responses((status = 200, description = "One page", body = Page<Occurrence>), Refusals))]
 pub async fn occurrences(
     State(app): State<AppState>,
     Path(id): Path<String>,

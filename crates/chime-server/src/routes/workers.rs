@@ -3,16 +3,18 @@
 
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::openapi::Refusals;
 use crate::wire::{Claimed, Lease, List};
 use crate::AppState;
 use axum::extract::{Path, State};
 use chime_core::model::Job;
 use chime_engine::pull::{Claim, Outcome};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 const DEFAULT_LEASE_MS: u64 = 30_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     /// Who is claiming: shown on the job and its attempts.
@@ -33,6 +35,10 @@ fn default_lease() -> u64 {
     DEFAULT_LEASE_MS
 }
 
+/// Claim up to `limit` due jobs of a queue, waiting up to `wait_ms` for one.
+#[utoipa::path(post, path = "/api/v1/queues/{queue}/claim", tag = "workers", params(("queue" = String, Path)),
+    request_body = ClaimBody,
+    responses((status = 200, description = "The jobs claimed (maybe none)", body = List<Claimed>), Refusals))]
 pub async fn claim(
     State(app): State<AppState>,
     Path(queue): Path<String>,
@@ -63,7 +69,7 @@ pub async fn claim(
     Ok(axum::Json(List { items }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatBody {
     lease_token: String,
@@ -71,6 +77,10 @@ pub struct HeartbeatBody {
     lease_ms: u64,
 }
 
+/// Extend the lease of a claimed job.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/heartbeat", tag = "workers", params(("id" = String, Path)),
+    request_body = HeartbeatBody,
+    responses((status = 200, description = "The new lease expiry", body = Lease), Refusals))]
 pub async fn heartbeat(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -83,7 +93,7 @@ pub async fn heartbeat(
     Ok(axum::Json(Lease { lease_expires_at }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {
     lease_token: String,
@@ -92,6 +102,10 @@ pub struct CompleteBody {
     output: Option<String>,
 }
 
+/// Record success of a claimed job.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/complete", tag = "workers", params(("id" = String, Path)),
+    request_body = CompleteBody,
+    responses((status = 200, description = "The job", body = Job), Refusals))]
 pub async fn complete(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -105,7 +119,7 @@ pub async fn complete(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailBody {
     lease_token: String,
@@ -122,6 +136,10 @@ fn yes() -> bool {
     true
 }
 
+/// Record failure of a claimed job: retried with backoff, or dead.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/fail", tag = "workers", params(("id" = String, Path)),
+    request_body = FailBody,
+    responses((status = 200, description = "The job", body = Job), Refusals))]
 pub async fn fail(
     State(app): State<AppState>,
     Path(id): Path<String>,
