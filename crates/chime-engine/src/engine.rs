@@ -1,6 +1,7 @@
 //! The engine assembled: scheduler, workers, reaper and retention over one
 //! store, each a task with the same shape (`new`, `run(cancel)`).
 
+use crate::email::{self, SmtpConfig};
 use crate::events::Events;
 use crate::executor::command::CommandExecutor;
 use crate::executor::http::HttpExecutor;
@@ -35,6 +36,8 @@ pub struct EngineConfig {
     pub buckets: u32,
     pub default_zone: chime_core::Zone,
     pub notify: NotifyConfig,
+    /// Sends failure emails when set.
+    pub smtp: Option<SmtpConfig>,
 }
 
 impl EngineConfig {
@@ -51,6 +54,7 @@ impl EngineConfig {
             signing_secret: None,
             allow_commands: false,
             notify: NotifyConfig::default(),
+            smtp: None,
         }
     }
 }
@@ -68,12 +72,25 @@ impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cfg: EngineConfig) -> Engine {
         let mut events = Events::new();
         let store = MeteredStore::wrap(store, events.metrics.clone());
-        events.notifier = Notifier::new(store.clone(), clock.clone(), cfg.notify.clone());
+        events.notifier = Notifier::new(
+            store.clone(),
+            clock.clone(),
+            cfg.notify.clone(),
+            cfg.smtp.is_some(),
+        );
+        let mut handlers = Handlers::default();
+        if let Some(smtp) = cfg.smtp.clone() {
+            let smtp = Arc::new(smtp);
+            handlers.insert(email::KIND, move |job, ctx| {
+                let smtp = smtp.clone();
+                async move { email::send(&smtp, job, ctx).await }
+            });
+        }
         Engine {
             store,
             clock,
             events,
-            handlers: Handlers::default(),
+            handlers,
             cfg,
         }
     }
@@ -107,6 +124,7 @@ impl Engine {
             buckets: self.cfg.buckets,
             default_zone: self.cfg.default_zone.clone(),
             allow_commands: self.cfg.allow_commands,
+            email: self.cfg.smtp.is_some(),
         }
     }
 

@@ -55,7 +55,7 @@ impl Events {
             m.missed(missed.0, missed.1);
         }
         if skipped_overlap {
-            m.skipped_overlap.fetch_add(1, Ordering::Relaxed);
+            m.skipped("overlap", 1);
         }
         m.fire_write_lateness.observe(lateness);
     }

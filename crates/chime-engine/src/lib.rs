@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod declared;
+pub mod email;
 pub mod engine;
 pub mod events;
 pub mod executor;

@@ -1,13 +1,11 @@
 //! Failure notifications: when a job goes dead or fires are missed, a
-//! webhook hears of it. Each notification is itself a job on the
-//! `chime.notifications` queue with an HTTP target, so it is durable,
-//! signed (`Chime-Signature`) and retried with backoff like any callback.
-//! Whom to call: the schedule's `on_failure`, else its queue's, else the
-//! instance-wide default.
+//! webhook and/or email addresses hear of it. Each notification is itself
+//! a job on the `chime.notifications` queue (an HTTP target, or a
+//! `chime.email` job), so it is durable, signed (`Chime-Signature`) and
+//! retried with backoff like any callback. Whom to tell: the schedule's
+//! `on_failure`, else its queue's, else the instance-wide default.
 
-use chime_core::model::{
-    new_id, Backoff, HttpTarget, Job, JobTemplate, MisfirePolicy, OnFailure, Target,
-};
+use chime_core::model::{new_id, Backoff, Job, JobTemplate, MisfirePolicy, OnFailure, Target};
 use chime_core::time::Clock;
 use chime_store::{NewJob, Store};
 use jiff::Timestamp;
@@ -32,6 +30,8 @@ pub struct Notifier {
     store: Option<Arc<dyn Store>>,
     clock: Option<Arc<dyn Clock>>,
     cfg: Arc<NotifyConfig>,
+    /// SMTP is configured: email notifications can be sent.
+    email: bool,
 }
 
 /// A run of fires that no job was made for.
@@ -48,18 +48,24 @@ pub struct Missed {
 }
 
 impl Notifier {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cfg: NotifyConfig) -> Notifier {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        cfg: NotifyConfig,
+        email: bool,
+    ) -> Notifier {
         Notifier {
             store: Some(store),
             clock: Some(clock),
             cfg: Arc::new(cfg),
+            email,
         }
     }
 
-    fn target(&self, own: Option<&OnFailure>, queue: &str) -> Option<HttpTarget> {
+    fn target(&self, own: Option<&OnFailure>, queue: &str) -> Option<OnFailure> {
         own.or_else(|| self.cfg.queues.get(queue))
             .or(self.cfg.default.as_ref())
-            .map(|o| o.webhook.clone())
+            .cloned()
     }
 
     /// `job` has just gone dead (no attempts left, or failed for good).
@@ -73,7 +79,7 @@ impl Notifier {
             None => None,
         };
         let own = schedule.as_ref().and_then(|s| s.spec.on_failure.as_ref());
-        let Some(webhook) = self.target(own, &job.job.queue) else {
+        let Some(to) = self.target(own, &job.job.queue) else {
             return;
         };
         let payload = json!({
@@ -86,14 +92,28 @@ impl Notifier {
             },
             "schedule": schedule.as_ref().map(|s| json!({"id": s.id, "name": s.spec.name})),
         });
-        self.send(store.as_ref(), &job.namespace, webhook, payload)
+        let subject = format!("chime: job {} in {} is dead", job.job.kind, job.job.queue);
+        let body = format!(
+            "Job {} ({}, queue {}) failed for good after {} attempt(s).\n\nLast error: {}\n{}\nchime job show {}\n",
+            job.id,
+            job.job.kind,
+            job.job.queue,
+            job.attempt,
+            job.last_error.as_deref().unwrap_or("-"),
+            schedule
+                .as_ref()
+                .map(|s| format!("Schedule: {} ({})\n", s.spec.name, s.id))
+                .unwrap_or_default(),
+            job.id
+        );
+        self.send(store.as_ref(), &job.namespace, to, payload, (subject, body))
             .await;
     }
 
     /// Fires of a schedule were recorded as missed.
     pub async fn missed(&self, m: Missed) {
         let Some(store) = &self.store else { return };
-        let Some(webhook) = self.target(m.on_failure.as_ref(), &m.queue) else {
+        let Some(to) = self.target(m.on_failure.as_ref(), &m.queue) else {
             return;
         };
         let policy = match m.policy {
@@ -106,43 +126,76 @@ impl Notifier {
             "schedule": {"id": m.schedule_id, "name": m.schedule_name},
             "missed": {"count": m.count, "first": m.first, "last": m.last, "misfire_policy": policy},
         });
+        let subject = format!("chime: {} missed fire(s) of {}", m.count, m.schedule_name);
+        let body = format!(
+            "Schedule {} ({}) missed {} fire(s) from {} to {} (misfire policy {policy}).\n\nchime schedule history {}\n",
+            m.schedule_name, m.schedule_id, m.count, m.first, m.last, m.schedule_id
+        );
         self.send(
             store.as_ref(),
             chime_core::model::DEFAULT_NAMESPACE,
-            webhook,
+            to,
             payload,
+            (subject, body),
         )
         .await;
     }
 
+    /// One job per channel: the webhook call, and the email.
     async fn send(
         &self,
         store: &dyn Store,
         namespace: &str,
-        webhook: HttpTarget,
+        to: OnFailure,
         payload: serde_json::Value,
+        (subject, body): (String, String),
     ) {
-        let mut job = JobTemplate::new(QUEUE, KIND);
+        let mut jobs = Vec::new();
+        if let Some(webhook) = to.webhook {
+            jobs.push(self.job(namespace, KIND, payload, Some(Target::Http(webhook))));
+        }
+        if !to.email.is_empty() {
+            if self.email {
+                let mail = json!({"to": to.email, "subject": subject, "body": body});
+                jobs.push(self.job(namespace, crate::email::KIND, mail, None));
+            } else {
+                tracing::warn!(
+                    "on_failure names email addresses but this instance has no [smtp] settings"
+                );
+            }
+        }
+        if jobs.is_empty() {
+            return;
+        }
+        if let Err(e) = store.jobs_enqueue(jobs).await {
+            tracing::error!(error = %e, "could not enqueue a failure notification");
+        }
+    }
+
+    fn job(
+        &self,
+        namespace: &str,
+        kind: &str,
+        payload: serde_json::Value,
+        target: Option<Target>,
+    ) -> NewJob {
+        let mut job = JobTemplate::new(QUEUE, kind);
         job.payload = payload;
-        job.target = Some(Target::Http(webhook));
+        job.target = target;
         job.max_attempts = 8;
-        job.timeout_ms = 10_000;
+        job.timeout_ms = 30_000;
         job.backoff = Backoff {
             initial_ms: 1_000,
             max_ms: 300_000,
         };
-        let now = self.clock.as_ref().map_or_else(Timestamp::now, |c| c.now());
-        let new = NewJob {
+        NewJob {
             id: new_id(),
             namespace: namespace.to_string(),
             job,
-            run_at: now,
+            run_at: self.clock.as_ref().map_or_else(Timestamp::now, |c| c.now()),
             schedule_id: None,
             scheduled_for: None,
             unique_key: None,
-        };
-        if let Err(e) = store.jobs_enqueue(vec![new]).await {
-            tracing::error!(error = %e, "could not enqueue a failure notification");
         }
     }
 }

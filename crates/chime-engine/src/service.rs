@@ -29,12 +29,24 @@ pub struct Service {
     pub buckets: u32,
     pub default_zone: Zone,
     pub allow_commands: bool,
+    /// SMTP is configured: schedules may ask for failure emails.
+    pub email: bool,
 }
 
 /// Fires skipped while paused are counted up to this many.
 const MAX_COUNTED_PAUSED: u64 = 100_000;
 
 impl Service {
+    fn check_on_failure(&self, spec: &ScheduleSpec) -> Result<(), FieldError> {
+        match &spec.on_failure {
+            Some(o) if !o.email.is_empty() && !self.email => Err(FieldError::new(
+                "on_failure.email",
+                "this server has no SMTP settings ([smtp] in its config)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn check_target(&self, target: &Option<Target>, field: &str) -> Result<(), FieldError> {
         if matches!(target, Some(Target::Command(_))) && !self.allow_commands {
             return Err(FieldError::new(
@@ -57,6 +69,7 @@ impl Service {
     ) -> Result<Schedule, ServiceError> {
         let times = spec.times(&self.default_zone)?;
         self.check_target(&spec.job.target, "job")?;
+        self.check_on_failure(&spec)?;
         let now = self.clock.now();
         let schedule = self
             .store
@@ -82,6 +95,7 @@ impl Service {
     ) -> Result<Schedule, ServiceError> {
         let times = spec.times(&self.default_zone)?;
         self.check_target(&spec.job.target, "job")?;
+        self.check_on_failure(&spec)?;
         let current = self.get(id).await?;
         let next_fire_at = if spec.paused {
             current.next_fire_at
@@ -140,8 +154,12 @@ impl Service {
                 "skipped: schedule was paused",
             ));
         }
-        self.save_paused(current, false, times.next_after(now), occurrences)
-            .await
+        let skipped: u64 = occurrences.iter().map(|o| o.count).sum();
+        let resumed = self
+            .save_paused(current, false, times.next_after(now), occurrences)
+            .await?;
+        self.events.metrics.skipped("paused", skipped);
+        Ok(resumed)
     }
 
     /// Writes a pause or resume, conditional on the version read.

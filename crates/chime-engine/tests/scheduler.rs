@@ -39,6 +39,7 @@ async fn world(start: &str) -> World {
         buckets: 16,
         default_zone: chime_core::Zone::utc(),
         allow_commands: false,
+        email: false,
     };
     World {
         store,

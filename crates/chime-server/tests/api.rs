@@ -30,6 +30,7 @@ async fn api() -> Api {
         buckets: 256,
         default_zone: chime_core::Zone::utc(),
         allow_commands: false,
+        email: false,
     };
     Api {
         router: chime_server::router(service, chime_server::Access::Open),

@@ -256,13 +256,21 @@ finished_jobs = "365d"
 /// The examples in docs/configuration.md are checked as written.
 #[test]
 fn the_documented_examples_pass_config_check() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md")).unwrap();
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/configuration.md"
+    ))
+    .unwrap();
     let blocks: Vec<&str> = doc
         .split("```toml\n")
         .skip(1)
         .filter_map(|b| b.split("```").next())
         .collect();
-    assert_eq!(blocks.len(), 2, "the config example, then the schedules example");
+    assert_eq!(
+        blocks.len(),
+        2,
+        "the config example, then the schedules example"
+    );
     let dir = tempfile::tempdir().unwrap();
     let schedules = dir.path().join("schedules.toml");
     std::fs::write(&schedules, blocks[1]).unwrap();
@@ -272,9 +280,22 @@ fn the_documented_examples_pass_config_check() {
         blocks[0].replace("/etc/chime/schedules.toml", schedules.to_str().unwrap()),
     )
     .unwrap();
-    let out = chime(&["config", "check", "--config", config.to_str().unwrap()], &[]);
+    let out = chime(
+        &["config", "check", "--config", config.to_str().unwrap()],
+        &[],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("2 schedules") && text.contains("queue.payments.on_failure.webhook"), "{text}");
-    assert!(!text.contains("change-me") && !text.contains("secret@"), "secrets are not printed: {text}");
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("2 schedules") && text.contains("queue.payments.on_failure.webhook"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("change-me") && !text.contains("secret@"),
+        "secrets are not printed: {text}"
+    );
 }

@@ -145,3 +145,123 @@ webhook = {{ url = "{}" }}
     );
     assert_eq!(missed.body["missed"]["misfire_policy"], "skip");
 }
+
+/// A minimal SMTP server that keeps every message it is given.
+async fn smtp_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = conn.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 test ESMTP\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            if let Ok(mut m) = kept.lock() {
+                                m.push(std::mem::take(body));
+                            }
+                            data = None;
+                            let _ = write.write_all(b"250 queued\r\n").await;
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    let _ = write.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, mails)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_jobs_are_emailed_over_smtp() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, mails) = smtp_server().await;
+    let config = dir.path().join("chime.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from = "chime <chime@example.com>"
+
+[queue.billing.on_failure]
+email = ["ops@example.com", "billing@example.com"]
+"#
+        ),
+    )
+    .unwrap();
+    let chime = Chime::start(
+        &dir.path().join("m.db"),
+        &["--config", config.to_str().unwrap()],
+    )
+    .await;
+    let c = reqwest::Client::new();
+    let (status, job) = post(
+        &c,
+        &chime.url("/api/v1/jobs"),
+        json!({"queue": "billing", "kind": "invoice.send", "max_attempts": 1}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    wait_for("the failure email", Duration::from_secs(20), || {
+        let n = mails.lock().map(|m| m.len()).unwrap_or(0);
+        async move { n >= 1 }
+    })
+    .await;
+    let mail = mails.lock().unwrap()[0].clone();
+    assert!(
+        mail.contains("To: ops@example.com, billing@example.com"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Subject: chime: job invoice.send in billing is dead"),
+        "{mail}"
+    );
+    assert!(mail.contains(job["id"].as_str().unwrap()), "{mail}");
+
+    // Without [smtp], a schedule may not ask for email.
+    let plain = Chime::start(&dir.path().join("p.db"), &[]).await;
+    let (status, body) = post(
+        &c,
+        &plain.url("/api/v1/schedules"),
+        json!({
+            "name": "x", "every": "1h", "job": {"kind": "k"},
+            "on_failure": {"email": ["ops@example.com"]},
+        }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("on_failure.email"))
+    );
+}

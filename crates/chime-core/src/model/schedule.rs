@@ -121,18 +121,49 @@ pub struct ScheduleSpec {
     pub on_failure: Option<OnFailure>,
 }
 
-/// A signed webhook, retried like any job, called when a job goes dead or
-/// fires are missed (DESIGN §6 notifications).
+/// Who hears when a job goes dead or fires are missed: a signed webhook
+/// and/or email addresses (the server needs SMTP settings for email).
+/// Each is delivered as a job of its own, retried like any job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OnFailure {
-    pub webhook: super::job::HttpTarget,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<super::job::HttpTarget>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub email: Vec<String>,
 }
 
 impl OnFailure {
     pub fn validate(&self) -> Result<(), FieldError> {
-        super::job::validate_http(&self.webhook).map_err(|e| e.within("webhook"))
+        if let Some(webhook) = &self.webhook {
+            super::job::validate_http(webhook).map_err(|e| e.within("webhook"))?;
+        }
+        if self.webhook.is_none() && self.email.is_empty() {
+            return Err(FieldError::new(
+                "webhook",
+                "give a webhook, email addresses, or both",
+            ));
+        }
+        if self.email.len() > 20 {
+            return Err(FieldError::new("email", "at most 20 addresses"));
+        }
+        for address in &self.email {
+            let plausible = address.len() <= 254
+                && address.split_once('@').is_some_and(|(user, host)| {
+                    !user.is_empty() && host.contains('.') && !host.ends_with('.')
+                })
+                && !address
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+            if !plausible {
+                return Err(FieldError::new(
+                    "email",
+                    format!("{address:?} is not an email address"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

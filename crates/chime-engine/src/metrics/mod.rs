@@ -110,7 +110,8 @@ pub struct Metrics {
     /// Fire instants recorded as missed, by the schedule's misfire policy.
     pub missed: [AtomicU64; 3],
     /// Fire instants skipped because the previous job still ran (overlap skip).
-    pub skipped_overlap: AtomicU64,
+    /// Fire instants skipped on purpose, by reason (`overlap`, `paused`).
+    pub skipped: Family<AtomicU64>,
     /// Scheduled instant → fire durable in the store.
     pub fire_write_lateness: Histogram,
     /// Scheduled instant → job start, for jobs made by fires.
@@ -133,7 +134,7 @@ impl Default for Metrics {
         Metrics {
             fires: AtomicU64::new(0),
             missed: Default::default(),
-            skipped_overlap: AtomicU64::new(0),
+            skipped: Family::new(|| AtomicU64::new(0)),
             fire_write_lateness: Histogram::new(histogram::LATENESS),
             fire_lateness: Histogram::new(histogram::LATENESS),
             stale_epochs: AtomicU64::new(0),
@@ -184,6 +185,10 @@ impl Metrics {
         }
     }
 
+    pub fn skipped(&self, reason: &str, fires: u64) {
+        add(&self.skipped.get(reason), fires);
+    }
+
     pub fn total_attempts(&self) -> u64 {
         self.queues
             .entries()
@@ -218,12 +223,11 @@ impl Metrics {
             "chime_skipped_fires_total",
             "counter",
             "Fire instants deliberately not run, by reason.",
-        )
-        .sample(
-            "chime_skipped_fires_total",
-            &[("reason", "overlap")],
-            get(&self.skipped_overlap),
         );
+        for reason in ["overlap", "paused"] {
+            let n = self.skipped.get(reason);
+            t.sample("chime_skipped_fires_total", &[("reason", reason)], get(&n));
+        }
         t.family(
             "chime_fire_lateness_seconds",
             "histogram",

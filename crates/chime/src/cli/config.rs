@@ -6,6 +6,7 @@ use super::Failure;
 use chime_core::model::OnFailure;
 use chime_core::schedule::interval::Interval;
 use chime_core::Zone;
+use chime_engine::email::SmtpConfig;
 use chime_engine::notify::NotifyConfig;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Deserialize;
@@ -106,6 +107,8 @@ struct File {
     /// Per queue: `[queue.reports.on_failure] webhook = { url = "…" }`.
     #[serde(default, rename = "queue")]
     queue_settings: BTreeMap<String, QueueFile>,
+    /// The mail server for failure emails.
+    smtp: Option<SmtpConfig>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -151,6 +154,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub retention: Retention,
     pub notify: NotifyConfig,
+    pub smtp: Option<SmtpConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -216,6 +220,20 @@ impl Settings {
                 notify.queues.insert(queue, o);
             }
         }
+        if let Some(smtp) = &file.smtp {
+            smtp.validate().map_err(|e| bad("smtp", e))?;
+        }
+        let wants_email = notify
+            .default
+            .iter()
+            .chain(notify.queues.values())
+            .any(|o| !o.email.is_empty());
+        if wants_email && file.smtp.is_none() {
+            return Err(bad(
+                "smtp",
+                "on_failure names email addresses: give [smtp] host and from",
+            ));
+        }
         let settings = Settings {
             db: args
                 .db
@@ -253,6 +271,7 @@ impl Settings {
                 queues: per_queue,
             },
             notify,
+            smtp: file.smtp,
         };
         if settings.auth && settings.insecure {
             return Err(bad("insecure", "give auth or insecure, not both"));
@@ -335,14 +354,27 @@ pub fn run(cmd: ConfigCommand) -> Result<(), Failure> {
             keep.as_secs()
         );
     }
-    if let Some(o) = &s.notify.default {
-        println!("on_failure.webhook = {:?}", redact_url(&o.webhook.url));
-    }
-    for (q, o) in &s.notify.queues {
-        println!(
-            "queue.{q}.on_failure.webhook = {:?}",
-            redact_url(&o.webhook.url)
+    let targets = s
+        .notify
+        .default
+        .iter()
+        .map(|o| ("on_failure".to_string(), o))
+        .chain(
+            s.notify
+                .queues
+                .iter()
+                .map(|(q, o)| (format!("queue.{q}.on_failure"), o)),
         );
+    for (key, o) in targets {
+        if let Some(w) = &o.webhook {
+            println!("{key}.webhook = {:?}", redact_url(&w.url));
+        }
+        if !o.email.is_empty() {
+            println!("{key}.email = {:?}", o.email);
+        }
+    }
+    if let Some(smtp) = &s.smtp {
+        println!("smtp.host = {:?}", smtp.host);
     }
     if !s.auth && !s.insecure && !s.listen.ip().is_loopback() {
         return Err(bad(

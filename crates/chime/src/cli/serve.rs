@@ -102,6 +102,7 @@ async fn serve(args: Settings) -> Result<(), Failure> {
     cfg.allow_commands = args.allow_commands;
     cfg.signing_secret = args.signing_secret.clone().map(String::into_bytes);
     cfg.notify = args.notify.clone();
+    cfg.smtp = args.smtp.clone();
     cfg.retention = RetentionConfig {
         keep_finished_jobs: seconds(args.retention.finished_jobs.as_secs()),
         keep_occurrences: seconds(args.retention.occurrences.as_secs()),
