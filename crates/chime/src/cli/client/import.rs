@@ -73,7 +73,7 @@ pub async fn run(client: &Client, cmd: ImportCommand) -> Result<(), Failure> {
         "unsupported": tab.unsupported.iter().map(|u| json!({"line": u.line, "text": u.text, "reason": u.reason})).collect::<Vec<_>>(),
     });
     client.output(&report, |_| {
-        render::table(["LINE", "ENTRY", "RESULT"], rows)
+        render::table("an empty crontab", ["LINE", "ENTRY", "RESULT"], rows)
     })?;
     if tab.unsupported.is_empty() {
         Ok(())

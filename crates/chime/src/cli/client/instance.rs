@@ -16,10 +16,6 @@ pub async fn run(client: &Client, cmd: InstanceCommand) -> Result<(), Failure> {
         InstanceCommand::Ls => {
             let list: List<Instance> = client.get("/instances", &[]).await?;
             client.output(&list, |l| {
-                if l.items.is_empty() {
-                    println!("no live instances");
-                    return;
-                }
                 let rows = l
                     .items
                     .iter()
@@ -32,7 +28,11 @@ pub async fn run(client: &Client, cmd: InstanceCommand) -> Result<(), Failure> {
                         ]
                     })
                     .collect();
-                render::table(["INSTANCE", "BUCKETS", "STARTED", "LEASE UNTIL"], rows);
+                render::table(
+                    "no live instances",
+                    ["INSTANCE", "BUCKETS", "STARTED", "LEASE UNTIL"],
+                    rows,
+                );
             })
         }
     }

@@ -1,8 +1,8 @@
 //! `chime job …`
 
-use super::job_flags::{merge, JobFlags};
+use super::job_flags::{document, JobFlags};
 use super::render::{self, when};
-use super::{json_file, segment, Client, Failure};
+use super::{segment, Client, Failure};
 use chime_core::model::Job;
 use chime_server::wire::{JobDetail, Page};
 use clap::{Args, Subcommand};
@@ -64,11 +64,7 @@ pub struct LsArgs {
 pub async fn run(client: &Client, cmd: JobCommand) -> Result<(), Failure> {
     match cmd {
         JobCommand::Enqueue(a) => {
-            let mut doc = match &a.file {
-                Some(path) => json_file("--file", path)?,
-                None => json!({}),
-            };
-            merge(&mut doc, Value::Object(a.job.fields()?));
+            let mut doc = document(a.file.as_deref(), a.job.fields()?)?;
             if let Some(d) = &a.delay {
                 doc["delay_ms"] = json!(delay_ms(d)?);
             }
@@ -141,10 +137,6 @@ fn delay_ms(text: &str) -> Result<u64, Failure> {
 }
 
 fn list(items: &[Job]) {
-    if items.is_empty() {
-        println!("no jobs");
-        return;
-    }
     let rows = items
         .iter()
         .map(|j| {
@@ -160,6 +152,7 @@ fn list(items: &[Job]) {
         })
         .collect();
     render::table(
+        "no jobs",
         [
             "ID",
             "QUEUE",
@@ -194,9 +187,6 @@ fn show(d: &JobDetail) {
         ("payload", j.job.payload.to_string()),
         ("last error", render::opt(j.last_error.as_deref())),
     ]);
-    if d.attempts.is_empty() {
-        return;
-    }
     println!();
     let rows = d
         .attempts
@@ -215,6 +205,7 @@ fn show(d: &JobDetail) {
         })
         .collect();
     render::table(
+        "no attempts yet",
         ["#", "WORKER", "STARTED", "FINISHED", "OUTCOME", "ERROR"],
         rows,
     );

@@ -73,6 +73,16 @@ impl JobFlags {
     }
 }
 
+/// The JSON document of `--file` (or `{}`), with the flags' fields over it.
+pub fn document(file: Option<&str>, fields: Map<String, Value>) -> Result<Value, Failure> {
+    let mut doc = match file {
+        Some(path) => super::json_file("--file", path)?,
+        None => json!({}),
+    };
+    merge(&mut doc, Value::Object(fields));
+    Ok(doc)
+}
+
 /// Merges `patch` into `doc` (RFC 7396: objects merge, anything else replaces).
 pub fn merge(doc: &mut Value, patch: Value) {
     match (doc, patch) {

@@ -40,10 +40,6 @@ async fn set(client: &Client, queue: &str, action: &str) -> Result<(), Failure> 
 }
 
 fn table(items: &[Queue]) {
-    if items.is_empty() {
-        println!("no queues yet");
-        return;
-    }
     let rows = items
         .iter()
         .map(|q| {
@@ -61,6 +57,7 @@ fn table(items: &[Queue]) {
         })
         .collect();
     render::table(
+        "no queues yet",
         [
             "QUEUE",
             "STATE",

@@ -5,8 +5,13 @@ use comfy_table::{presets, ContentArrangement, Table};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-/// A borderless table with a header row, printed to standard output.
-pub fn table<const N: usize>(header: [&str; N], rows: Vec<[String; N]>) {
+/// A borderless table with a header row, printed to standard output;
+/// `empty` instead when there are no rows.
+pub fn table<const N: usize>(empty: &str, header: [&str; N], rows: Vec<[String; N]>) {
+    if rows.is_empty() {
+        println!("{empty}");
+        return;
+    }
     let mut t = Table::new();
     t.load_preset(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled)

@@ -1,8 +1,8 @@
 //! `chime schedule …`
 
-use super::job_flags::{merge, JobFlags};
+use super::job_flags::{document, JobFlags};
 use super::render::{self, when};
-use super::{json_file, segment, Client, Failure};
+use super::{segment, Client, Failure};
 use chime_core::model::{Job, Occurrence, Schedule};
 use chime_server::wire::Page;
 use clap::{Args, Subcommand};
@@ -147,11 +147,7 @@ pub struct HistoryArgs {
 pub async fn run(client: &Client, cmd: ScheduleCommand) -> Result<(), Failure> {
     match cmd {
         ScheduleCommand::Add(a) => {
-            let mut doc = match &a.file {
-                Some(path) => json_file("--file", path)?,
-                None => json!({}),
-            };
-            merge(&mut doc, Value::Object(a.spec.fields()?));
+            let mut doc = document(a.file.as_deref(), a.spec.fields()?)?;
             if a.paused {
                 doc["paused"] = json!(true);
             }
@@ -195,11 +191,7 @@ pub async fn run(client: &Client, cmd: ScheduleCommand) -> Result<(), Failure> {
             client.output(&s, show)
         }
         ScheduleCommand::Edit(a) => {
-            let mut patch = match &a.file {
-                Some(path) => json_file("--file", path)?,
-                None => json!({}),
-            };
-            merge(&mut patch, Value::Object(a.spec.fields()?));
+            let mut patch = document(a.file.as_deref(), a.spec.fields()?)?;
             if patch.as_object().is_some_and(Map::is_empty) {
                 return Err(Failure::Input(
                     "schedule edit: nothing to change; give a flag such as --cron, or --file"
@@ -273,10 +265,6 @@ fn trigger_text(s: &Schedule) -> String {
 }
 
 fn list(items: &[Schedule]) {
-    if items.is_empty() {
-        println!("no schedules");
-        return;
-    }
     let rows = items
         .iter()
         .map(|s| {
@@ -290,7 +278,11 @@ fn list(items: &[Schedule]) {
             ]
         })
         .collect();
-    render::table(["ID", "NAME", "WHEN", "ZONE", "STATE", "NEXT FIRE"], rows);
+    render::table(
+        "no schedules",
+        ["ID", "NAME", "WHEN", "ZONE", "STATE", "NEXT FIRE"],
+        rows,
+    );
 }
 
 fn show(s: &Schedule) {
@@ -322,10 +314,6 @@ fn show(s: &Schedule) {
 }
 
 fn history(items: &[Occurrence], zone: Option<&str>) {
-    if items.is_empty() {
-        println!("no occurrences yet");
-        return;
-    }
     let rows = items
         .iter()
         .map(|o| {
@@ -341,5 +329,9 @@ fn history(items: &[Occurrence], zone: Option<&str>) {
             ]
         })
         .collect();
-    render::table(["SCHEDULED FOR", "OUTCOME", "JOB", "REASON"], rows);
+    render::table(
+        "no occurrences yet",
+        ["SCHEDULED FOR", "OUTCOME", "JOB", "REASON"],
+        rows,
+    );
 }
