@@ -1,6 +1,7 @@
 //! chime's HTTP API (DESIGN §6), served by `chime serve`.
 
 mod auth;
+mod dashboard;
 mod error;
 mod extract;
 pub mod openapi;
@@ -63,15 +64,20 @@ pub fn router(service: Service, access: Access) -> Router {
         .nest("/api/v1", api)
         .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
-        .route_layer(axum::middleware::from_fn_with_state(access, auth::require));
+        .route_layer(axum::middleware::from_fn_with_state(
+            access.clone(),
+            auth::require,
+        ));
+    let dash = dashboard::router(state.clone(), access);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi_json))
         .merge(guarded)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+        .merge(dash)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 async fn openapi_json() -> impl axum::response::IntoResponse {

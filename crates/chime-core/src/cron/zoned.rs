@@ -33,6 +33,42 @@ pub enum DstNote {
     SecondPass,
 }
 
+impl DstNote {
+    /// What happened to the fire at `t`, for people: shown by `chime cron
+    /// explain` and the dashboard.
+    pub fn sentence(&self, t: jiff::Timestamp, zone: &Zone) -> String {
+        let at = t
+            .to_zoned(zone.tz().clone())
+            .strftime("%Y-%m-%d %H:%M:%S %:z")
+            .to_string();
+        match *self {
+            DstNote::Moved { nominal, merged } => {
+                let date = format!("{:04}-{:02}-{:02}", nominal.year, nominal.month, nominal.day);
+                let merged = if merged {
+                    "; other times of this schedule that the same gap skipped fire with it, once"
+                } else {
+                    ""
+                };
+                let hm = if nominal.second == 0 {
+                    format!("{:02}:{:02}", nominal.hour, nominal.minute)
+                } else {
+                    format!("{:02}:{:02}:{:02}", nominal.hour, nominal.minute, nominal.second)
+                };
+                format!(
+                    "{hm} does not exist on {date} in {} (DST starts); the fire moves to {at}, when the gap ends{merged}",
+                    zone.name()
+                )
+            }
+            DstNote::FirstPassOnly => format!(
+                "{at}: this wall time happens twice (DST ends); the schedule fires at the first pass only"
+            ),
+            DstNote::SecondPass => format!(
+                "{at}: this wall time happens twice (DST ends); this schedule follows elapsed time and fires again in the second pass"
+            ),
+        }
+    }
+}
+
 /// First fire strictly after instant `t` (Unix seconds). `cache` keeps the
 /// last segment used, so that walking fires in order costs one tz lookup per
 /// segment instead of one per fire.

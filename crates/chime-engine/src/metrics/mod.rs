@@ -109,7 +109,8 @@ pub struct Metrics {
     pub fires: AtomicU64,
     /// Fire instants recorded as missed, by the schedule's misfire policy.
     pub missed: [AtomicU64; 3],
-    /// Fire instants skipped because the previous job still ran (overlap skip).
+    /// When fires were recorded missed, and how many: the last hour's.
+    pub recent_missed: std::sync::Mutex<std::collections::VecDeque<(std::time::Instant, u64)>>,
     /// Fire instants skipped on purpose, by reason (`overlap`, `paused`).
     pub skipped: Family<AtomicU64>,
     /// Scheduled instant → fire durable in the store.
@@ -134,6 +135,7 @@ impl Default for Metrics {
         Metrics {
             fires: AtomicU64::new(0),
             missed: Default::default(),
+            recent_missed: Default::default(),
             skipped: Family::new(|| AtomicU64::new(0)),
             fire_write_lateness: Histogram::new(histogram::LATENESS),
             fire_lateness: Histogram::new(histogram::LATENESS),
@@ -151,6 +153,8 @@ impl Default for Metrics {
     }
 }
 
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
 fn add(c: &AtomicU64, n: u64) {
     c.fetch_add(n, Ordering::Relaxed);
 }
@@ -163,6 +167,30 @@ impl Metrics {
     pub fn missed(&self, policy: MisfirePolicy, fires: u64) {
         let i = POLICIES.iter().position(|p| *p == policy).unwrap_or(0);
         add(&self.missed[i], fires);
+        if let Ok(mut recent) = self.recent_missed.lock() {
+            let now = std::time::Instant::now();
+            while recent
+                .front()
+                .is_some_and(|(at, _)| now.duration_since(*at) > HOUR)
+            {
+                recent.pop_front();
+            }
+            recent.push_back((now, fires));
+        }
+    }
+
+    /// Fires recorded missed on this instance in the last hour.
+    pub fn missed_last_hour(&self) -> u64 {
+        let now = std::time::Instant::now();
+        self.recent_missed
+            .lock()
+            .map(|r| {
+                r.iter()
+                    .filter(|(at, _)| now.duration_since(*at) <= HOUR)
+                    .map(|(_, n)| n)
+                    .sum()
+            })
+            .unwrap_or(0)
     }
 
     /// An execution ended with `outcome`, and the job goes on as `next`.

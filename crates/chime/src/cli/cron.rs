@@ -1,7 +1,6 @@
 //! `chime cron next` and `chime cron explain`.
 
 use super::Failure;
-use chime_core::time::civil::Civil;
 use chime_core::{Cron, DstNote, Zone};
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
@@ -137,35 +136,6 @@ fn explain(args: ExplainArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn hm(c: Civil) -> String {
-    if c.second == 0 {
-        format!("{:02}:{:02}", c.hour, c.minute)
-    } else {
-        format!("{:02}:{:02}:{:02}", c.hour, c.minute, c.second)
-    }
-}
-
 fn warning(t: Timestamp, zone: &Zone, note: DstNote) -> String {
-    let at = local(t, zone);
-    match note {
-        DstNote::Moved { nominal, merged } => {
-            let date = format!("{:04}-{:02}-{:02}", nominal.year, nominal.month, nominal.day);
-            let merged = if merged {
-                "; other times of this schedule that the same gap skipped fire with it, once"
-            } else {
-                ""
-            };
-            format!(
-                "{} does not exist on {date} in {} (DST starts); the fire moves to {at}, when the gap ends{merged}",
-                hm(nominal),
-                zone.name()
-            )
-        }
-        DstNote::FirstPassOnly => format!(
-            "{at}: this wall time happens twice (DST ends); the schedule fires at the first pass only"
-        ),
-        DstNote::SecondPass => format!(
-            "{at}: this wall time happens twice (DST ends); this schedule follows elapsed time and fires again in the second pass"
-        ),
-    }
+    note.sentence(t, zone)
 }
