@@ -84,6 +84,14 @@ enum Cmd {
         #[arg(long, default_value_t = 10_000)]
         schedules: usize,
     },
+    /// Dashboard pages' server time with `--jobs` finished and pending jobs in the store.
+    Dashboard {
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+        /// Requests per page; the median and p95 are reported.
+        #[arg(long, default_value_t = 30)]
+        requests: usize,
+    },
     /// Enqueue rate through the store, in batches of `--batch`.
     Enqueue {
         #[arg(long, default_value_t = 100_000)]
@@ -134,6 +142,7 @@ async fn main() -> anyhow::Result<()> {
             Cmd::ScheduleMemory { schedules } => schedule_memory(store, *schedules).await?,
             Cmd::Delayed { jobs, spread } => delayed(store, *jobs, *spread).await?,
             Cmd::FireWrite { schedules } => fire_write(store, *schedules).await?,
+            Cmd::Dashboard { jobs, requests } => dashboard(store, *jobs, *requests).await?,
         };
         println!(
             "run {run}: {}",
@@ -553,4 +562,95 @@ async fn delayed(
 /// empty, `inf` past the last bound (30 s).
 fn upper_ms(h: &chime_engine::metrics::Histogram, q: f64) -> f64 {
     h.quantile_upper(q).map_or(0.0, |s| s * 1000.0)
+}
+
+/// Fills the store (most jobs run to success, some die, some wait), serves
+/// the dashboard on loopback and times each page from request to last byte.
+async fn dashboard(
+    store: Arc<dyn Store>,
+    jobs: usize,
+    requests: usize,
+) -> anyhow::Result<Vec<(String, f64)>> {
+    let mut engine = engine(store.clone(), 100, true);
+    engine.handle("chime.noop", |_job, _ctx| async { Ok(None) });
+    let service = engine.service();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(engine.run(cancel.clone()));
+    for i in 0..50 {
+        service.schedule_create(typical_schedule(i)?).await?;
+    }
+    let now = Timestamp::now();
+    let waiting = jobs / 10;
+    let dead = jobs / 20;
+    let mut all = noop_jobs(jobs - waiting - dead, now);
+    all.extend(noop_jobs(waiting, now + SignedDuration::from_hours(1)));
+    let mut doomed = noop_jobs(dead, now);
+    for j in &mut doomed {
+        j.job.kind = "no.handler".into();
+        j.job.max_attempts = 1;
+    }
+    all.extend(doomed);
+    for chunk in all.chunks(1000) {
+        store.jobs_enqueue(chunk.to_vec()).await?;
+    }
+    service.events.jobs_ready();
+    // Until only the future ones wait.
+    loop {
+        let stats = store.queues_stats().await?;
+        let open: u64 = stats.iter().map(|q| q.available + q.running).sum();
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let app = chime_server::router(service.clone(), chime_server::Access::Open);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let some_job = store
+        .jobs_list(chime_store::JobsList { limit: 1, ..Default::default() })
+        .await?
+        .pop()
+        .map(|j| j.id)
+        .unwrap_or_default();
+    let deep = store
+        .jobs_list(chime_store::JobsList { limit: 500, ..Default::default() })
+        .await?
+        .pop()
+        .map(|j| j.id)
+        .unwrap_or_default();
+    let schedule = store
+        .schedules_list(chime_store::ScheduleList { namespace: None, search: None, after_id: None, limit: 1 })
+        .await?
+        .pop()
+        .map(|s| s.id)
+        .unwrap_or_default();
+    let pages = [
+        ("overview", "/".to_string()),
+        ("schedules", "/schedules".to_string()),
+        ("schedule", format!("/schedules/{schedule}")),
+        ("jobs", "/jobs".to_string()),
+        ("jobs_dead", "/jobs?state=dead".to_string()),
+        ("jobs_pending", "/jobs?state=pending".to_string()),
+        ("jobs_page_11", format!("/jobs?before={deep}")),
+        ("job", format!("/jobs/{some_job}")),
+    ];
+    let http = reqwest::Client::new();
+    let mut out = vec![("jobs_in_store".to_string(), jobs as f64)];
+    for (name, path) in pages {
+        let mut ms = Vec::with_capacity(requests);
+        for _ in 0..requests {
+            let started = std::time::Instant::now();
+            let resp = http.get(format!("{base}{path}")).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "{path}: {}", resp.status());
+            resp.bytes().await?;
+            ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        ms.sort_by(f64::total_cmp);
+        out.push((format!("{name}_p50_ms"), percentile(&ms, 0.5)));
+        out.push((format!("{name}_p95_ms"), percentile(&ms, 0.95)));
+    }
+    cancel.cancel();
+    let _ = running.await;
+    Ok(out)
 }
