@@ -608,19 +608,30 @@ async fn dashboard(
     let app = chime_server::router(service.clone(), chime_server::Access::Open);
     tokio::spawn(async move { axum::serve(listener, app).await });
     let some_job = store
-        .jobs_list(chime_store::JobsList { limit: 1, ..Default::default() })
+        .jobs_list(chime_store::JobsList {
+            limit: 1,
+            ..Default::default()
+        })
         .await?
         .pop()
         .map(|j| j.id)
         .unwrap_or_default();
     let deep = store
-        .jobs_list(chime_store::JobsList { limit: 500, ..Default::default() })
+        .jobs_list(chime_store::JobsList {
+            limit: 500,
+            ..Default::default()
+        })
         .await?
         .pop()
         .map(|j| j.id)
         .unwrap_or_default();
     let schedule = store
-        .schedules_list(chime_store::ScheduleList { namespace: None, search: None, after_id: None, limit: 1 })
+        .schedules_list(chime_store::ScheduleList {
+            namespace: None,
+            search: None,
+            after_id: None,
+            limit: 1,
+        })
         .await?
         .pop()
         .map(|s| s.id)

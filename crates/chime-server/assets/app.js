@@ -11,7 +11,11 @@
   }
   document.querySelectorAll("[data-refresh]").forEach(function (el) {
     var every = parseInt(el.dataset.every || "3000", 10);
-    setInterval(function () { if (!document.hidden) refresh(el); }, every);
+    setInterval(function () {
+      // A selection in progress is not thrown away by a refresh.
+      if (document.hidden || el.querySelector("input[type=checkbox]:checked")) return;
+      refresh(el);
+    }, every);
   });
   // Live cron preview: the sentence and next fires as the expression is typed.
   var form = document.querySelector("form[data-preview]");

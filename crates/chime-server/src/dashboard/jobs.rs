@@ -33,6 +33,44 @@ struct List {
     state: String,
     queue: String,
     next: Option<String>,
+    /// This page's filters, for the live refresh of its rows.
+    query: String,
+}
+
+#[derive(Template)]
+#[template(path = "jobs_rows.html")]
+struct Rows {
+    page: Page,
+    rows: Vec<JobRow>,
+}
+
+/// One page of jobs, the cursor of the next, or why there is none.
+async fn load(dash: &Dash, q: &ListQuery) -> (Vec<JobRow>, Option<String>, Option<String>) {
+    let found = dash
+        .app
+        .store
+        .jobs_list(JobsList {
+            namespace: None,
+            queue: (!q.queue.is_empty()).then(|| q.queue.clone()),
+            state: JobState::parse(&q.state),
+            schedule_id: None,
+            before_id: q.before.clone(),
+            limit: PAGE,
+        })
+        .await;
+    match found {
+        Ok(items) => {
+            let next = (items.len() == PAGE as usize)
+                .then(|| items.last().map(|j| j.id.clone()))
+                .flatten();
+            (items.iter().map(view::job_row).collect(), next, None)
+        }
+        Err(e) => (
+            Vec::new(),
+            None,
+            Some(format!("the store is unavailable: {e}")),
+        ),
+    }
 }
 
 pub async fn list(
@@ -46,31 +84,15 @@ pub async fn list(
     };
     let mut page = Page::new(&viewer, "Jobs", "jobs");
     page.notice = q.notice.clone();
-    let state = JobState::parse(&q.state);
-    let found = dash
-        .app
-        .store
-        .jobs_list(JobsList {
-            namespace: None,
-            queue: (!q.queue.is_empty()).then(|| q.queue.clone()),
-            state,
-            schedule_id: None,
-            before_id: q.before.clone(),
-            limit: PAGE,
-        })
-        .await;
-    let (rows, next) = match found {
-        Ok(items) => (
-            items.iter().map(view::job_row).collect(),
-            (items.len() == PAGE as usize)
-                .then(|| items.last().map(|j| j.id.clone()))
-                .flatten(),
-        ),
-        Err(e) => {
-            page.error = Some(format!("the store is unavailable: {e}"));
-            (Vec::new(), None)
-        }
-    };
+    let (rows, next, error) = load(&dash, &q).await;
+    page.error = error;
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("state", &q.state)
+        .append_pair("queue", &q.queue);
+    if let Some(b) = &q.before {
+        query.append_pair("before", b);
+    }
     let states = vec![
         ("", "any"),
         ("pending", "pending"),
@@ -79,17 +101,31 @@ pub async fn list(
         ("dead", "dead"),
         ("cancelled", "cancelled"),
     ];
-    html(
-        &viewer,
-        &List {
-            page,
-            rows,
-            states,
-            state: q.state,
-            queue: q.queue,
-            next,
-        },
-    )
+    let list = List {
+        page,
+        rows,
+        states,
+        state: q.state,
+        queue: q.queue,
+        next,
+        query: query.finish(),
+    };
+    html(&viewer, &list)
+}
+
+/// The same page's rows, for the live refresh.
+pub async fn rows(
+    State(dash): State<Dash>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let viewer = match signed_in(&dash, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let page = Page::new(&viewer, "Jobs", "jobs");
+    let (rows, _, _) = load(&dash, &q).await;
+    html(&viewer, &Rows { page, rows })
 }
 
 pub struct AttemptRow {

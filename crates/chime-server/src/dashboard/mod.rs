@@ -33,6 +33,7 @@ pub fn router(app: AppState, access: Access) -> Router {
         .route("/", get(overview::page))
         .route("/ui/overview", get(overview::live))
         .route("/schedules", get(schedules::list))
+        .route("/ui/schedules", get(schedules::rows))
         .route(
             "/schedules/new",
             get(schedules::new_form).post(schedules::create),
@@ -46,6 +47,7 @@ pub fn router(app: AppState, access: Access) -> Router {
         .route("/ui/schedules/{id}/ledger", get(schedules::ledger))
         .route("/ui/cron-preview", get(schedules::preview))
         .route("/jobs", get(jobs::list))
+        .route("/ui/jobs", get(jobs::rows))
         .route("/jobs/bulk", post(jobs::bulk))
         .route("/jobs/{id}", get(jobs::detail))
         .route("/jobs/{id}/{action}", post(jobs::act))

@@ -34,22 +34,25 @@ struct List {
     search: String,
     state: String,
     next: Option<String>,
+    /// This page's filters, for the live refresh of its rows.
+    query: String,
 }
 
-pub async fn list(
-    State(dash): State<Dash>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let mut page = Page::new(&viewer, "Schedules", "schedules");
-    page.notice = q.notice.clone();
+#[derive(Template)]
+#[template(path = "schedules_rows.html")]
+struct Rows {
+    rows: Vec<ScheduleRow>,
+    search: String,
+}
+
+/// One page of schedules, the cursor of the next, or why there is none.
+/// The state filter applies to each page the store returns, so a page may
+/// hold fewer rows, never more.
+async fn load_page(
+    dash: &Dash,
+    q: &ListQuery,
+) -> (Vec<ScheduleRow>, Option<String>, Option<String>) {
     let zone = &dash.app.service.default_zone;
-    // The state filter is applied to each page the store returns; a page
-    // may then hold fewer rows, never more.
     let found = dash
         .app
         .store
@@ -60,7 +63,7 @@ pub async fn list(
             limit: PAGE,
         })
         .await;
-    let (rows, next) = match found {
+    match found {
         Ok(items) => {
             let next = (items.len() == PAGE as usize)
                 .then(|| items.last().map(|s| s.id.clone()))
@@ -74,21 +77,63 @@ pub async fn list(
                 })
                 .map(|s| view::schedule_row(s, zone))
                 .collect();
-            (rows, next)
+            (rows, next, None)
         }
-        Err(e) => {
-            page.error = Some(format!("the store is unavailable: {e}"));
-            (Vec::new(), None)
-        }
+        Err(e) => (
+            Vec::new(),
+            None,
+            Some(format!("the store is unavailable: {e}")),
+        ),
+    }
+}
+
+pub async fn list(
+    State(dash): State<Dash>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let viewer = match signed_in(&dash, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
+    let mut page = Page::new(&viewer, "Schedules", "schedules");
+    page.notice = q.notice.clone();
+    let (rows, next, error) = load_page(&dash, &q).await;
+    page.error = error;
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("search", &q.search)
+        .append_pair("state", &q.state);
+    if let Some(a) = &q.after {
+        query.append_pair("after", a);
+    }
+    let list = List {
+        page,
+        rows,
+        search: q.search,
+        state: q.state,
+        next,
+        query: query.finish(),
+    };
+    html(&viewer, &list)
+}
+
+/// The same page's rows, for the live refresh.
+pub async fn rows(
+    State(dash): State<Dash>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let viewer = match signed_in(&dash, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (rows, _, _) = load_page(&dash, &q).await;
     html(
         &viewer,
-        &List {
-            page,
+        &Rows {
             rows,
             search: q.search,
-            state: q.state,
-            next,
         },
     )
 }
