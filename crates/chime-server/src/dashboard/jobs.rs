@@ -2,7 +2,7 @@
 //! one job or many (the dead set's bulk retry).
 
 use super::view::{self, JobRow};
-use super::{authorised_post, field, html, see_other, signed_in, Dash, Page};
+use super::{authorised_post, field, html, see_other, Dash, Page, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -75,13 +75,9 @@ async fn load(dash: &Dash, q: &ListQuery) -> (Vec<JobRow>, Option<String>, Optio
 
 pub async fn list(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let mut page = Page::new(&viewer, "Jobs", "jobs");
     page.notice = q.notice.clone();
     let (rows, next, error) = load(&dash, &q).await;
@@ -116,13 +112,9 @@ pub async fn list(
 /// The same page's rows, for the live refresh.
 pub async fn rows(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let page = Page::new(&viewer, "Jobs", "jobs");
     let (rows, _, _) = load(&dash, &q).await;
     html(&viewer, &Rows { page, rows })
@@ -167,14 +159,10 @@ struct DetailPage {
 
 pub async fn detail(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let job = match dash.app.store.jobs_get(&id).await {
         Ok(Some(j)) => j,
         Ok(None) => return (StatusCode::NOT_FOUND, "no such job").into_response(),

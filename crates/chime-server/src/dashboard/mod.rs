@@ -13,7 +13,8 @@ use crate::auth::Access;
 use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -116,13 +117,19 @@ fn html(viewer: &Viewer, t: &impl Template) -> Response {
     }
 }
 
-/// The viewer, or the way to the sign-in page.
-async fn signed_in(dash: &Dash, headers: &HeaderMap) -> Result<Viewer, Response> {
-    let viewer = session::viewer(&dash.access, headers).await;
-    if viewer.role.is_none() {
-        return Err(Redirect::to("/login").into_response());
+/// A signed-in viewer; anyone else is sent to the sign-in page.
+pub struct SignedIn(pub Viewer);
+
+impl FromRequestParts<Dash> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, dash: &Dash) -> Result<Self, Response> {
+        let viewer = session::viewer(&dash.access, &parts.headers).await;
+        if viewer.role.is_none() {
+            return Err(Redirect::to("/login").into_response());
+        }
+        Ok(SignedIn(viewer))
     }
-    Ok(viewer)
 }
 
 /// A form post from a signed-in viewer whose role covers `needed`, with a

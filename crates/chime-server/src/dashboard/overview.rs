@@ -2,10 +2,9 @@
 //! fire lateness and missed fires.
 
 use super::view::utc;
-use super::{html, signed_in, Dash, Page};
+use super::{html, Dash, Page, SignedIn};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -129,24 +128,16 @@ async fn gather(dash: &Dash) -> Live {
 
 pub async fn page(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let mut page = Page::new(&viewer, "Overview", "overview");
     page.notice = q.get("notice").cloned();
     let live = gather(&dash).await;
     html(&viewer, &Overview { page, live })
 }
 
-pub async fn live(State(dash): State<Dash>, headers: HeaderMap) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn live(State(dash): State<Dash>, SignedIn(viewer): SignedIn) -> Response {
     html(
         &viewer,
         &OverviewLive {

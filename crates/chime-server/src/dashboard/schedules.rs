@@ -2,7 +2,7 @@
 //! detail page with its ledger, and the actions.
 
 use super::view::{self, Fire, LedgerRow, ScheduleRow};
-use super::{authorised_post, field, html, see_other, signed_in, Dash, Page};
+use super::{authorised_post, field, html, see_other, Dash, Page, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -89,13 +89,9 @@ async fn load_page(
 
 pub async fn list(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let mut page = Page::new(&viewer, "Schedules", "schedules");
     page.notice = q.notice.clone();
     let (rows, next, error) = load_page(&dash, &q).await;
@@ -121,13 +117,9 @@ pub async fn list(
 /// The same page's rows, for the live refresh.
 pub async fn rows(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let (rows, _, _) = load_page(&dash, &q).await;
     html(
         &viewer,
@@ -199,13 +191,9 @@ pub struct PreviewQuery {
 
 pub async fn preview(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Query(q): Query<PreviewQuery>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let preview = preview_of(&q.cron, &q.every, &q.tz, &dash.app.service.default_zone);
     html(&viewer, &PreviewFragment { preview })
 }
@@ -260,11 +248,7 @@ fn form_page(dash: &Dash, viewer: &super::Viewer, form: Form, error: Option<Stri
     resp
 }
 
-pub async fn new_form(State(dash): State<Dash>, headers: HeaderMap) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn new_form(State(dash): State<Dash>, SignedIn(viewer): SignedIn) -> Response {
     let form = Form {
         id: None,
         action: "/schedules/new".into(),
@@ -380,13 +364,9 @@ async fn load(dash: &Dash, id: &str) -> Result<Schedule, Response> {
 
 pub async fn edit_form(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Path(id): Path<String>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let s = match load(&dash, &id).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -499,14 +479,10 @@ async fn ledger_rows(dash: &Dash, s: &Schedule) -> Vec<LedgerRow> {
 
 pub async fn detail(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let s = match load(&dash, &id).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -563,13 +539,9 @@ pub async fn detail(
 
 pub async fn ledger(
     State(dash): State<Dash>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     Path(id): Path<String>,
 ) -> Response {
-    let viewer = match signed_in(&dash, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let s = match load(&dash, &id).await {
         Ok(s) => s,
         Err(r) => return r,
