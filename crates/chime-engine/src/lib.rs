@@ -21,6 +21,7 @@ pub mod reaper;
 pub mod retention;
 pub mod scheduler;
 pub mod service;
+pub mod store_clock;
 pub mod worker;
 
 pub use engine::{Engine, EngineConfig};

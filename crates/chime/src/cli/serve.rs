@@ -5,9 +5,10 @@ use super::schedules_file;
 use super::Failure;
 use anyhow::Context;
 use chime_core::model::new_id;
-use chime_core::time::{Clock, SystemClock};
+use chime_core::time::Clock;
 use chime_engine::auth::Authenticator;
 use chime_engine::retention::RetentionConfig;
+use chime_engine::store_clock::StoreClock;
 use chime_engine::worker::WorkerConfig;
 use chime_engine::{Engine, EngineConfig, JobResult};
 use chime_server::Access;
@@ -96,7 +97,14 @@ async fn serve(args: Settings) -> Result<(), Failure> {
     }
     let store = open_store(&args.db).await?;
     let instance = format!("{}-{}", hostname(), &new_id()[24..]);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Due-ness and leases follow the store's clock, whatever this host's says.
+    let store_clock = Arc::new(StoreClock::new());
+    let offset = store_clock
+        .sync(store.as_ref())
+        .await
+        .context("reading the store's clock")?;
+    tracing::info!(offset_ms = offset.as_millis() as i64, "store clock offset");
+    let clock: Arc<dyn Clock> = store_clock.clone();
     let mut cfg = EngineConfig::single_node(&instance);
     cfg.default_zone = default_zone.clone();
     cfg.allow_commands = args.allow_commands;
@@ -161,6 +169,7 @@ async fn serve(args: Settings) -> Result<(), Failure> {
     tracing::info!(listen = %args.listen, db = %redact(&args.db), instance = %instance, "chime is serving");
 
     let cancel = CancellationToken::new();
+    tokio::spawn(store_clock.run(store.clone(), cancel.clone()));
     let engine_task = tokio::spawn(engine.run(cancel.clone()));
     let http_cancel = cancel.clone();
     let http = axum::serve(listener, app)

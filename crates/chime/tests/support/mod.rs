@@ -45,10 +45,35 @@ impl Chime {
 
     /// `chime serve --db URL`, logging to a file in `log_dir`.
     pub async fn start_on(url: &str, log_dir: &Path, extra: &[&str]) -> Chime {
+        Chime::launch(
+            Command::new(env!("CARGO_BIN_EXE_chime")),
+            url,
+            log_dir,
+            extra,
+        )
+        .await
+    }
+
+    /// As `start_on`, with this process's wall clock `skew` off (libfaketime,
+    /// e.g. "+30s"); its monotonic clock is left alone.
+    pub async fn start_skewed(url: &str, log_dir: &Path, extra: &[&str], skew: &str) -> Chime {
+        assert!(
+            Path::new("/usr/bin/faketime").exists(),
+            "/usr/bin/faketime is missing: scripts/test installs Debian's faketime"
+        );
+        let mut cmd = Command::new("/usr/bin/faketime");
+        cmd.arg("-f")
+            .arg(skew)
+            .arg(env!("CARGO_BIN_EXE_chime"))
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        Chime::launch(cmd, url, log_dir, extra).await
+    }
+
+    async fn launch(mut cmd: Command, url: &str, log_dir: &Path, extra: &[&str]) -> Chime {
         let port = free_port();
         let log =
             std::fs::File::create(log_dir.join(format!("chime-{port}.log"))).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_chime"))
+        let child = cmd
             .arg("serve")
             .arg("--db")
             .arg(url)
