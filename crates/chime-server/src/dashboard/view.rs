@@ -151,3 +151,27 @@ pub fn job_row(j: &Job) -> JobRow {
         error,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fires_show_the_zone_utc_and_dst_warnings() {
+        let cron = Cron::parse("30 2 * * *").unwrap();
+        let zone = Zone::get("Europe/Berlin").unwrap();
+        let after: Timestamp = "2026-03-27T12:00:00Z".parse().unwrap();
+        let fires = cron_fires(&cron, &zone, after, 3);
+        assert_eq!(fires[0].local, "2026-03-28 02:30:00 CET");
+        assert_eq!(fires[0].utc, "2026-03-28 01:30:00Z");
+        assert!(fires[0].dst.is_none());
+        // 02:30 does not exist on 29 March in Berlin: the fire moves to 03:00.
+        assert_eq!(fires[1].local, "2026-03-29 03:00:00 CEST");
+        let warning = fires[1].dst.as_deref().unwrap();
+        assert!(
+            warning.contains("does not exist") && warning.contains("2026-03-29"),
+            "{warning}"
+        );
+        assert!(fires[2].dst.is_none());
+    }
+}
