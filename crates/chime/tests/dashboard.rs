@@ -79,6 +79,11 @@ async fn operate_chime_from_the_browser() {
         "{preview}"
     );
     b.screenshot(&shots, "02-new-schedule").await;
+    assert_eq!(
+        b.unlabelled_controls().await,
+        Vec::<String>::new(),
+        "every control of the form has a label"
+    );
     b.click("form[data-preview] button[type=submit]").await;
     b.wait_text("Schedule created.", Duration::from_secs(5))
         .await;
@@ -87,6 +92,7 @@ async fn operate_chime_from_the_browser() {
     // It fires, and the ledger on the page updates by itself.
     b.find("#ledger .state-fired").await;
     b.screenshot(&shots, "03-schedule-detail").await;
+    assert_eq!(b.unlabelled_controls().await, Vec::<String>::new());
     b.click("form[action$='/pause'] button").await;
     b.wait_text("Paused.", Duration::from_secs(5)).await;
     assert!(b.try_find("form[action$='/resume']").await.is_some());
@@ -131,6 +137,11 @@ async fn operate_chime_from_the_browser() {
     b.goto(&chime.url("/jobs?state=dead")).await;
     b.wait_text("no.handler", Duration::from_secs(5)).await;
     b.screenshot(&shots, "05-dead-jobs").await;
+    assert_eq!(
+        b.unlabelled_controls().await,
+        Vec::<String>::new(),
+        "every control of the jobs page has a label"
+    );
     b.click("#select-all").await;
     b.click("button[value=retry]").await;
     b.wait_text("retry: 1 job(s) done", Duration::from_secs(5))

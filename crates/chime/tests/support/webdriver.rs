@@ -218,6 +218,37 @@ impl Browser {
         }
     }
 
+    /// Runs `script` in the page; returns what it returns.
+    pub async fn execute(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Form controls with no accessible name (no label, aria-label or
+    /// aria-labelledby), described for the failure message.
+    pub async fn unlabelled_controls(&self) -> Vec<String> {
+        let found = self
+            .execute(
+                "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea, button'))\
+                 .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') \
+                              && !e.getAttribute('aria-labelledby') && !(e.tagName === 'BUTTON' && e.textContent.trim()))\
+                 .map(e => e.outerHTML.slice(0, 120));",
+            )
+            .await;
+        found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub async fn resize(&self, width: u32, height: u32) {
         self.call(
             reqwest::Method::POST,
