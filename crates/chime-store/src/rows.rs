@@ -192,9 +192,12 @@ pub fn spec_json(spec: &chime_core::model::ScheduleSpec) -> Result<String> {
     // Every field at its default: built once, not on every write.
     static REFERENCE: std::sync::LazyLock<Option<serde_json::Value>> =
         std::sync::LazyLock::new(|| {
-            serde_json::from_value::<ScheduleSpec>(
-                serde_json::json!({"name": "\u{0}", "job": {"kind": "\u{0}"}}),
-            )
+            // An HTTP target at its defaults too, so a stored target keeps
+            // only its URL unless the method or headers differ.
+            serde_json::from_value::<ScheduleSpec>(serde_json::json!({
+                "name": "\u{0}",
+                "job": {"kind": "\u{0}", "target": {"http": {"url": "\u{0}"}}},
+            }))
             .ok()
             .and_then(|spec| serde_json::to_value(spec).ok())
         });

@@ -23,6 +23,16 @@ async fn an_instance_with_a_fast_clock_still_fires_on_the_store_clock() {
     let receiver = Receiver::start().await;
     let normal = Chime::start_on(&schema.url, dir.path(), &[]).await;
     let fast = Chime::start_skewed(&schema.url, dir.path(), &[], "+30s").await;
+    // The skew took: the fast instance measured its clock 30 s ahead.
+    let log = std::fs::read_to_string(&fast.log).unwrap();
+    let offset: i64 = log
+        .lines()
+        .find(|l| l.contains("store clock offset"))
+        .and_then(|l| l.split("offset_ms=").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no offset in the log:\n{log}"));
+    assert!((-30_500..=-29_500).contains(&offset), "offset {offset} ms");
 
     // Both hold buckets, and keep holding them: the fast one does not see
     // the other's leases as expired.

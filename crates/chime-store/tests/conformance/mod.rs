@@ -29,6 +29,7 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@cases $factory;
             schedules::crud_with_optimistic_versions,
             schedules::list_filters_and_pages,
+            schedules::list_pages_across_buckets,
             schedules::due_respects_buckets_pause_and_time,
             fire::inserts_jobs_and_advances_atomically,
             fire::is_idempotent_on_the_fire_key,

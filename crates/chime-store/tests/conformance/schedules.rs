@@ -138,6 +138,53 @@ pub async fn list_filters_and_pages(store: Arc<dyn Store>) {
     assert!(other_ns.is_empty());
 }
 
+/// Pages walk schedules spread over many buckets in id order, each once,
+/// with and without a name filter.
+pub async fn list_pages_across_buckets(store: Arc<dyn Store>) {
+    let mut all = Vec::new();
+    let mut kept = Vec::new();
+    for i in 0..23u32 {
+        let name = if i % 3 == 0 {
+            format!("keep {i}")
+        } else {
+            format!("drop {i}")
+        };
+        let s = create(&store, &name, i % 7 * 31, None).await;
+        if i % 3 == 0 {
+            kept.push(s.id.clone());
+        }
+        all.push(s.id);
+    }
+    all.sort();
+    kept.sort();
+    let walk = |search: Option<&'static str>, limit: u32| {
+        let store = store.clone();
+        async move {
+            let mut seen = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store
+                    .schedules_list(ScheduleList {
+                        search: search.map(String::from),
+                        after_id: after.clone(),
+                        limit,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                assert!(page.len() <= limit as usize);
+                let Some(last) = page.last() else { break };
+                after = Some(last.id.clone());
+                seen.extend(page.into_iter().map(|s| s.id));
+            }
+            seen
+        }
+    };
+    assert_eq!(walk(None, 4).await, all);
+    assert_eq!(walk(Some("KEEP"), 3).await, kept);
+    assert_eq!(walk(None, 500).await, all);
+}
+
 pub async fn due_respects_buckets_pause_and_time(store: Arc<dyn Store>) {
     let t = base(&store).await;
     let due = create(&store, "due", 1, Some(t)).await;

@@ -20,6 +20,8 @@ pub struct Chime {
     pub child: Child,
     pub base: String,
     pub db: PathBuf,
+    /// Its standard error (the log).
+    pub log: PathBuf,
 }
 
 pub fn free_port() -> u16 {
@@ -55,24 +57,27 @@ impl Chime {
     }
 
     /// As `start_on`, with this process's wall clock `skew` off (libfaketime,
-    /// e.g. "+30s"); its monotonic clock is left alone.
+    /// e.g. "+30s"); its monotonic clock is left alone. The library is
+    /// preloaded into chime itself, so killing the child kills chime.
     pub async fn start_skewed(url: &str, log_dir: &Path, extra: &[&str], skew: &str) -> Chime {
-        assert!(
-            Path::new("/usr/bin/faketime").exists(),
-            "/usr/bin/faketime is missing: scripts/test installs Debian's faketime"
-        );
-        let mut cmd = Command::new("/usr/bin/faketime");
-        cmd.arg("-f")
-            .arg(skew)
-            .arg(env!("CARGO_BIN_EXE_chime"))
+        let lib = [
+            "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+            "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        ]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("libfaketime is missing: scripts/test installs Debian's faketime");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chime"));
+        cmd.env("LD_PRELOAD", lib)
+            .env("FAKETIME", skew)
             .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
         Chime::launch(cmd, url, log_dir, extra).await
     }
 
     async fn launch(mut cmd: Command, url: &str, log_dir: &Path, extra: &[&str]) -> Chime {
         let port = free_port();
-        let log =
-            std::fs::File::create(log_dir.join(format!("chime-{port}.log"))).expect("log file");
+        let log_path = log_dir.join(format!("chime-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("log file");
         let child = cmd
             .arg("serve")
             .arg("--db")
@@ -88,6 +93,7 @@ impl Chime {
             child,
             base: format!("http://127.0.0.1:{port}"),
             db: PathBuf::new(),
+            log: log_path,
         };
         let client = reqwest::Client::new();
         let url = format!("{}/readyz", chime.base);

@@ -58,18 +58,40 @@ end
 
 ---------------------------------------------------------------- schedules
 
--- A schedule is one string, a short-keyed JSON record (a hash holding the
--- spec would exceed the listpack limit and cost ~1 KB):
--- {b: bucket, s: spec JSON text, p: paused 0|1, v: version, n: next fire
--- ms (absent: none), c: created ms, u: updated ms}.
+-- A schedule is one string: a header of numbers, then the spec's JSON as
+-- the Rust side wrote it (not re-encoded, so nothing is escaped twice):
+-- "bucket,paused,version,next_fire_ms,created_ms,updated_ms|spec", with
+-- next_fire_ms empty when there is none. Read back as
+-- {b, p, v, n, c, u, s}. Records from before this layout were JSON objects.
 local function schedule_get(id)
   local raw = redis.call('GET', key('s', id))
   if not raw then return nil end
-  return cjson.decode(raw)
+  if string.sub(raw, 1, 1) == '{' then return cjson.decode(raw) end
+  local b, p, v, n, c, u, spec = string.match(raw, '^(%d+),(%d),(%d+),(%d*),(%d+),(%d+)|(.*)$')
+  if not b then return nil end
+  return {
+    b = tonumber(b), p = tonumber(p), v = tonumber(v),
+    n = n ~= '' and tonumber(n) or nil, c = tonumber(c), u = tonumber(u), s = spec,
+  }
 end
 
 local function schedule_put(id, s)
-  redis.call('SET', key('s', id), cjson.encode(s))
+  local n = present(s.n) and int(tonumber(s.n)) or ''
+  redis.call('SET', key('s', id), table.concat({
+    int(tonumber(s.b)), int(tonumber(s.p)), int(tonumber(s.v)), n, int(tonumber(s.c)), int(tonumber(s.u)),
+  }, ',') .. '|' .. s.s)
+end
+
+-- Schedules are listed from one small sorted set per bucket (ids at score
+-- 0): kept small, Redis stores each compactly, where one set of every
+-- schedule would cost about 100 bytes an entry. `sl` holds the buckets in use.
+local function listing_add(id, bucket)
+  redis.call('ZADD', key('sl', bucket), 0, id)
+  redis.call('SADD', key('sl'), bucket)
+end
+
+local function listing_remove(id, bucket)
+  redis.call('ZREM', key('sl', bucket), id)
 end
 
 -- The record as the Rust side reads it (the SQL backends' column names).

@@ -7,7 +7,7 @@ schedule_put(A.id, {
   b = A.bucket, s = A.spec, p = paused, v = 1,
   n = present(A.next_fire_at) and A.next_fire_at or nil, c = now, u = now,
 })
-redis.call('ZADD', key('sched'), 0, A.id)
+listing_add(A.id, A.bucket)
 index_due(A.id, A.bucket, paused, A.next_fire_at)
 redis.call('PUBLISH', key('changed'), 'schedules')
 return reply(schedule_doc(A.id))

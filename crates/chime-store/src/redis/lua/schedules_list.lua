@@ -5,12 +5,29 @@
 local items = {}
 local from = present(A.after_id) and ('(' .. A.after_id) or '-'
 local needle = present(A.search) and string.lower(A.search) or nil
-local page = 500
+-- The next `page` ids overall are among the first `page` of each bucket.
+local page = math.max(1, math.min(tonumber(A.limit), 500))
+local buckets = redis.call('SMEMBERS', key('sl'))
+local legacy = redis.call('EXISTS', key('sched')) == 1
 while #items < A.limit do
-  local ids = redis.call('ZRANGEBYLEX', key('sched'), from, '+', 'LIMIT', 0, page)
+  local ids = {}
+  for _, b in ipairs(buckets) do
+    for _, id in ipairs(redis.call('ZRANGEBYLEX', key('sl', b), from, '+', 'LIMIT', 0, page)) do
+      ids[#ids + 1] = id
+    end
+  end
+  if legacy then
+    for _, id in ipairs(redis.call('ZRANGEBYLEX', key('sched'), from, '+', 'LIMIT', 0, page)) do
+      ids[#ids + 1] = id
+    end
+  end
   if #ids == 0 then break end
-  for _, id in ipairs(ids) do
-    local s = schedule_doc(id)
+  table.sort(ids)
+  local last = nil
+  for i = 1, math.min(#ids, page) do
+    local id = ids[i]
+    local s = id ~= last and schedule_doc(id) or nil
+    last = id
     if s then
       local spec = cjson.decode(s.spec)
       spec.namespace = spec.namespace or 'default'
