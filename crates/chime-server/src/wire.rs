@@ -14,6 +14,17 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// A page of at most `limit` items; a full page may have a next one,
+    /// found after the last item's `cursor`.
+    pub fn of(items: Vec<T>, limit: u32, cursor: impl Fn(&T) -> String) -> Page<T> {
+        let next = (items.len() == limit as usize)
+            .then(|| items.last().map(&cursor))
+            .flatten();
+        Page { items, next }
+    }
+}
+
 /// A list returned whole.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct List<T> {
@@ -25,6 +36,23 @@ pub struct Queue {
     pub name: String,
     pub paused: bool,
     pub counts: QueueCounts,
+}
+
+impl From<chime_store::QueueStats> for Queue {
+    fn from(s: chime_store::QueueStats) -> Queue {
+        Queue {
+            name: s.queue,
+            paused: s.paused,
+            counts: QueueCounts {
+                available: s.available,
+                scheduled: s.scheduled,
+                running: s.running,
+                succeeded: s.succeeded,
+                dead: s.dead,
+                cancelled: s.cancelled,
+            },
+        }
+    }
 }
 
 /// Jobs of a queue by state; `available` are due now, `scheduled` later.

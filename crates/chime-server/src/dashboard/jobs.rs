@@ -2,7 +2,7 @@
 //! one job or many (the dead set's bulk retry).
 
 use super::view::{self, JobRow};
-use super::{authorised_post, field, html, see_other, Dash, Page, SignedIn};
+use super::{authorised_post, enc, field, html, see_other, Dash, Page, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -60,10 +60,12 @@ async fn load(dash: &Dash, q: &ListQuery) -> (Vec<JobRow>, Option<String>, Optio
         .await;
     match found {
         Ok(items) => {
-            let next = (items.len() == PAGE as usize)
-                .then(|| items.last().map(|j| j.id.clone()))
-                .flatten();
-            (items.iter().map(view::job_row).collect(), next, None)
+            let page = crate::wire::Page::of(items, PAGE, |j| j.id.clone());
+            (
+                page.items.iter().map(view::job_row).collect(),
+                page.next,
+                None,
+            )
         }
         Err(e) => (
             Vec::new(),
@@ -221,10 +223,6 @@ pub async fn detail(
     html(&viewer, &DetailPage { page, j })
 }
 
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 async fn apply(dash: &Dash, id: &str, action: &str) -> Result<(), String> {
     let store = &dash.app.store;
     let result = match action {
@@ -288,20 +286,11 @@ pub async fn bulk(State(dash): State<Dash>, headers: HeaderMap, body: Bytes) -> 
             Err(_) => failed += 1,
         }
     }
-    let back = headers
-        .get(axum::http::header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.find("/jobs").map(|i| r[i..].to_string()))
-        .map(|p| {
-            p.split("&notice=")
-                .next()
-                .unwrap_or("/jobs")
-                .split("?notice=")
-                .next()
-                .unwrap_or("/jobs")
-                .to_string()
-        })
-        .unwrap_or_else(|| "/jobs".into());
+    // The list the form was on (its filters), never another site.
+    let back = match field(&form, "back") {
+        b if b.starts_with("/jobs") && !b.starts_with("//") => b.to_string(),
+        _ => "/jobs".to_string(),
+    };
     let mut notice = format!("{action}: {done} job(s) done");
     if failed > 0 {
         notice.push_str(&format!(", {failed} not in a state that allows it"));

@@ -26,10 +26,15 @@ use session::Viewer;
 pub struct Dash {
     pub app: AppState,
     pub access: Access,
+    samples: overview::Samples,
 }
 
 pub fn router(app: AppState, access: Access) -> Router {
-    let dash = Dash { app, access };
+    let dash = Dash {
+        app,
+        access,
+        samples: Default::default(),
+    };
     Router::new()
         .route("/", get(overview::page))
         .route("/ui/overview", get(overview::live))
@@ -178,11 +183,12 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
 /// Back to `to` with a one-line notice.
 fn see_other(to: &str, notice: &str) -> Response {
     let sep = if to.contains('?') { '&' } else { '?' };
-    let url = format!(
-        "{to}{sep}notice={}",
-        form_urlencoded::byte_serialize(notice.as_bytes()).collect::<String>()
-    );
-    Redirect::to(&url).into_response()
+    Redirect::to(&format!("{to}{sep}notice={}", enc(notice))).into_response()
+}
+
+/// Percent-encoded for a URL path segment or query value.
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[derive(Template)]

@@ -3,11 +3,12 @@
 
 use super::view::utc;
 use super::{html, Dash, Page, SignedIn};
+use crate::wire::Queue;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub struct InstanceRow {
@@ -17,17 +18,6 @@ pub struct InstanceRow {
     pub expires: String,
 }
 
-pub struct QueueRow {
-    pub name: String,
-    pub state: &'static str,
-    pub available: u64,
-    pub scheduled: u64,
-    pub running: u64,
-    pub succeeded: u64,
-    pub dead: u64,
-    pub cancelled: u64,
-}
-
 pub struct Live {
     pub throughput: String,
     pub lateness_p50: String,
@@ -35,7 +25,7 @@ pub struct Live {
     pub missed_hour: u64,
     pub buckets_owned: usize,
     pub instances: Vec<InstanceRow>,
-    pub queues: Vec<QueueRow>,
+    pub queues: Vec<Queue>,
     pub updated: String,
 }
 
@@ -53,11 +43,11 @@ struct OverviewLive {
 }
 
 /// (when, attempts ended so far): throughput is the slope over the last minute.
-static SAMPLES: Mutex<Vec<(Instant, u64)>> = Mutex::new(Vec::new());
+pub type Samples = Arc<Mutex<Vec<(Instant, u64)>>>;
 
-fn throughput(total: u64) -> String {
+fn throughput(samples: &Samples, total: u64) -> String {
     let now = Instant::now();
-    let Ok(mut samples) = SAMPLES.lock() else {
+    let Ok(mut samples) = samples.lock() else {
         return "–".into();
     };
     samples.retain(|(at, _)| now.duration_since(*at) <= Duration::from_secs(60));
@@ -83,16 +73,13 @@ fn ms(q: Option<f64>) -> String {
 async fn gather(dash: &Dash) -> Live {
     let store = &dash.app.store;
     let metrics = &dash.app.service.events.metrics;
-    let leases = store.buckets_list().await.unwrap_or_default();
-    let now = store.now().await.unwrap_or_else(|_| jiff::Timestamp::now());
-    let live_leases: Vec<_> = leases.iter().filter(|l| l.expires_at > now).collect();
-    let instances = store
-        .instances_list()
+    let now = dash.app.service.now();
+    let instances: Vec<InstanceRow> = crate::routes::instances::live(store.as_ref())
         .await
         .unwrap_or_default()
         .into_iter()
         .map(|i| InstanceRow {
-            buckets: live_leases.iter().filter(|l| l.owner == i.id).count(),
+            buckets: i.buckets as usize,
             id: i.id,
             started: utc(i.started_at),
             expires: utc(i.expires_at),
@@ -103,23 +90,14 @@ async fn gather(dash: &Dash) -> Live {
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|q| QueueRow {
-            name: q.queue,
-            state: if q.paused { "paused" } else { "active" },
-            available: q.available,
-            scheduled: q.scheduled,
-            running: q.running,
-            succeeded: q.succeeded,
-            dead: q.dead,
-            cancelled: q.cancelled,
-        })
+        .map(Queue::from)
         .collect();
     Live {
-        throughput: throughput(metrics.total_attempts()),
+        throughput: throughput(&dash.samples, metrics.total_attempts()),
         lateness_p50: ms(metrics.fire_lateness.quantile_upper(0.5)),
         lateness_p99: ms(metrics.fire_lateness.quantile_upper(0.99)),
         missed_hour: metrics.missed_last_hour(),
-        buckets_owned: live_leases.len(),
+        buckets_owned: instances.iter().map(|i| i.buckets).sum(),
         instances,
         queues,
         updated: utc(now),

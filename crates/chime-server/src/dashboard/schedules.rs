@@ -2,7 +2,7 @@
 //! detail page with its ledger, and the actions.
 
 use super::view::{self, Fire, LedgerRow, ScheduleRow};
-use super::{authorised_post, field, html, see_other, Dash, Page, SignedIn};
+use super::{authorised_post, enc, field, html, see_other, Dash, Page, SignedIn};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -65,10 +65,9 @@ async fn load_page(
         .await;
     match found {
         Ok(items) => {
-            let next = (items.len() == PAGE as usize)
-                .then(|| items.last().map(|s| s.id.clone()))
-                .flatten();
-            let rows = items
+            let page = crate::wire::Page::of(items, PAGE, |s| s.id.clone());
+            let rows = page
+                .items
                 .iter()
                 .filter(|s| match q.state.as_str() {
                     "active" => !s.spec.paused,
@@ -77,7 +76,7 @@ async fn load_page(
                 })
                 .map(|s| view::schedule_row(s, zone))
                 .collect();
-            (rows, next, None)
+            (rows, page.next, None)
         }
         Err(e) => (
             Vec::new(),
@@ -344,10 +343,6 @@ pub async fn create(State(dash): State<Dash>, headers: HeaderMap, body: Bytes) -
         Ok(s) => see_other(&format!("/schedules/{}", enc(&s.id)), "Schedule created."),
         Err(e) => form_page(&dash, &viewer, form, Some(e)),
     }
-}
-
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 async fn load(dash: &Dash, id: &str) -> Result<Schedule, Response> {

@@ -75,10 +75,7 @@ pub async fn list(
             limit,
         })
         .await?;
-    let next = (items.len() == limit as usize)
-        .then(|| items.last().map(|j| j.id.clone()))
-        .flatten();
-    Ok(axum::Json(Page { items, next }))
+    Ok(axum::Json(Page::of(items, limit, |j| j.id.clone())))
 }
 
 /// One job with its attempts.

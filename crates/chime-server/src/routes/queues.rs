@@ -1,24 +1,9 @@
 use crate::error::ApiError;
 use crate::openapi::Refusals;
-use crate::wire::{List, Queue, QueueCounts};
+use crate::wire::{List, Queue};
 use crate::AppState;
 use axum::extract::{Path, State};
 use chime_store::QueueStats;
-
-fn view(s: QueueStats) -> Queue {
-    Queue {
-        name: s.queue,
-        paused: s.paused,
-        counts: QueueCounts {
-            available: s.available,
-            scheduled: s.scheduled,
-            running: s.running,
-            succeeded: s.succeeded,
-            dead: s.dead,
-            cancelled: s.cancelled,
-        },
-    }
-}
 
 /// Every queue with its jobs by state.
 #[utoipa::path(get, path = "/api/v1/queues", tag = "queues",
@@ -29,7 +14,7 @@ pub async fn list(State(app): State<AppState>) -> Result<axum::Json<List<Queue>>
         .queues_stats()
         .await?
         .into_iter()
-        .map(view)
+        .map(Queue::from)
         .collect();
     Ok(axum::Json(List { items }))
 }
@@ -55,7 +40,7 @@ async fn set_paused(
             paused,
             ..QueueStats::default()
         });
-    Ok(axum::Json(view(stats)))
+    Ok(axum::Json(stats.into()))
 }
 
 /// Stop claiming from a queue on every instance.

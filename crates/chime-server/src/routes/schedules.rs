@@ -55,10 +55,7 @@ pub async fn list(
             limit,
         })
         .await?;
-    let next = (items.len() == limit as usize)
-        .then(|| items.last().map(|s| s.id.clone()))
-        .flatten();
-    Ok(axum::Json(Page { items, next }))
+    Ok(axum::Json(Page::of(items, limit, |s| s.id.clone())))
 }
 
 /// One schedule.
@@ -218,8 +215,7 @@ pub async fn occurrences(
             limit,
         })
         .await?;
-    let next = (items.len() == limit as usize)
-        .then(|| items.last().map(|o| o.scheduled_for.to_string()))
-        .flatten();
-    Ok(axum::Json(Page { items, next }))
+    Ok(axum::Json(Page::of(items, limit, |o| {
+        o.scheduled_for.to_string()
+    })))
 }
