@@ -1,6 +1,6 @@
 // chime vs BullMQ on the same Redis, same machine, in the same run.
 //
-//   cd bench/bullmq && npm ci && node versus.mjs [--quick]
+//   cd bench/bullmq && npm install && node versus.mjs [--quick]
 //
 // For each workload it runs chime (target/release/chime-bench --backend
 // redis, medians of --runs) and BullMQ (in this process, medians of as many

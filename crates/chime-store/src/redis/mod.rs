@@ -604,11 +604,36 @@ impl Store for RedisStore {
 
     async fn attempts_list(&self, job_id: &str) -> Result<Vec<Attempt>> {
         let mut conn = self.conn.clone();
-        let map: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+        // Finished attempts, and the job's open one, which a running job
+        // carries itself (jobs_claim.lua).
+        let (mut map, open): (
+            std::collections::HashMap<String, String>,
+            (
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            ),
+        ) = redis::pipe()
+            .cmd("HGETALL")
             .arg(self.key(&["a", job_id]))
+            .cmd("HMGET")
+            .arg(self.key(&["j", job_id]))
+            .arg(&["state", "attempt", "worker", "started_at"])
             .query_async(&mut conn)
             .await
             .map_err(StoreError::backend)?;
+        if let (Some(state), Some(n), Some(worker), Some(started_at)) = open {
+            if state == "running" && !map.contains_key(&n) {
+                let started_at: i64 = started_at
+                    .parse()
+                    .map_err(|_| StoreError::corrupt(format!("started_at: {started_at:?}")))?;
+                map.insert(
+                    n,
+                    json!({"worker": worker, "started_at": started_at}).to_string(),
+                );
+            }
+        }
         let mut attempts = map
             .into_iter()
             .map(|(n, doc)| {

@@ -155,6 +155,11 @@ pub async fn expired_lease_is_claimable_again_and_counts(store: Arc<dyn Store>) 
     job.job.backoff.max_ms = 1000;
     enqueue(&store, vec![job]).await;
     let first = claim(&store, &["q"], 1, t, 30).await.remove(0);
+    // The running attempt is listed, still open.
+    let open = store.attempts_list(&first.job.id).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0].attempt, open[0].started_at), (1, t));
+    assert_eq!((open[0].finished_at, open[0].outcome), (None, None));
     // Not expired yet.
     assert!(rescue(&store, secs(t, 29)).await.is_empty());
     let rescued = rescue(&store, secs(t, 31)).await;

@@ -14,6 +14,6 @@ redis.call('ZREM', key('fin', j.queue), A.id)
 local max_attempts = math.max(tonumber(j.max_attempts), tonumber(j.attempt) + 1)
 hwrite(k, {state = 'pending', run_at = now, max_attempts = max_attempts}, {'finished_at'})
 if present(j.schedule_id) then redis.call('SADD', key('sa', j.schedule_id), A.id) end
-enqueue_pending(A.id, j.queue, now)
+enqueue_pending(A.id, j.queue, now, j.priority, now)
 redis.call('PUBLISH', key('changed'), 'jobs')
 return reply({job = job_doc(A.id)})

@@ -1,6 +1,7 @@
 -- Claims up to `limit` jobs due by `due_by` from `queues` (empty: every
 -- queue), highest priority first, then earliest run_at; paused queues are
--- skipped. Each claimed job runs under a new lease and gets an attempt.
+-- skipped. Each claimed job runs under a new lease and gets an attempt,
+-- whose start the job carries until it finishes.
 -- ARGV: {queues: [name], due_by|null, limit, worker, token, lease_ms, now|null}
 -- Returns: {items: [job fields]} in claim order.
 local now = now_ms()
@@ -24,17 +25,24 @@ for _, q in ipairs(queues) do
   end
 end
 table.sort(candidates, function(x, y) return x[2] < y[2] end)
+-- A queue's claimed jobs are a prefix of its ready set: removed by rank.
+local taken = {}
 local items = {}
 for i = 1, math.min(#candidates, A.limit) do
   local id, q = candidates[i][1], candidates[i][3]
-  redis.call('ZREM', key('q', q, 'r'), id)
-  local k = key('j', id)
-  local attempt = redis.call('HINCRBY', k, 'attempt', 1)
-  hwrite(k, {state = 'running', worker = A.worker, lease_token = A.token, lease_expires_at = expires})
-  redis.call('ZADD', key('running'), expires, id)
+  taken[q] = (taken[q] or 0) + 1
+  local j = job_doc(id)
+  if j then
+    local attempt = tonumber(j.attempt) + 1
+    redis.call('HSET', key('j', id), 'state', 'running', 'worker', A.worker, 'lease_token', A.token,
+      'lease_expires_at', int(expires), 'attempt', attempt, 'started_at', int(now))
+    j.state, j.worker, j.lease_token, j.lease_expires_at, j.attempt, j.started_at =
+      'running', A.worker, A.token, expires, attempt, now
+    defer('ZADD', key('running'), expires, id)
+    count(q, 'running', 1)
+    items[#items + 1] = j
+  end
   count(q, 'pending', -1)
-  count(q, 'running', 1)
-  redis.call('HSET', key('a', id), attempt, cjson.encode({worker = A.worker, started_at = now}))
-  items[#items + 1] = job_doc(id)
 end
+for q, n in pairs(taken) do redis.call('ZREMRANGEBYRANK', key('q', q, 'r'), 0, n - 1) end
 return reply({items = items})

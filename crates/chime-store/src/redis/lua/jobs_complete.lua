@@ -9,12 +9,12 @@ for i, c in ipairs(A.completions) do
   local j = job_head(c.id)
   if j and j.state == 'running' and j.lease_token == c.token and tonumber(j.lease_expires_at) > now then
     if c.state == 'pending' then
-      requeue_job(j, tonumber(c.run_at), c.error)
+      requeue_job(j, tonumber(c.run_at), c.error, now)
       retried = true
     else
       finish_job(j, c.state, now, c.error)
     end
-    close_attempt(c.id, j.attempt, now, c.outcome, c.error, c.output)
+    close_attempt(j, now, c.outcome, c.error, c.output)
     applied[i] = true
   else
     applied[i] = false

@@ -9,11 +9,11 @@ for _, r in ipairs(A.rescues) do
   local j = job_head(r.id)
   if j and j.state == 'running' and tonumber(j.lease_expires_at) <= now then
     if r.state == 'pending' then
-      requeue_job(j, tonumber(r.run_at), 'lease expired')
+      requeue_job(j, tonumber(r.run_at), 'lease expired', now)
     else
       finish_job(j, 'dead', now, 'lease expired')
     end
-    close_attempt(j.id, j.attempt, now, 'lease_expired', 'lease expired', nil)
+    close_attempt(j, now, 'lease_expired', 'lease expired', nil)
     ids[#ids + 1] = j.id
   end
 end

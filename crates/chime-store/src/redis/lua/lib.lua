@@ -50,9 +50,59 @@ local function hwrite(k, t, nulls)
   if nulls and #nulls > 0 then redis.call('HDEL', k, unpack(nulls)) end
 end
 
--- cjson writes an empty table as {}; results wrap lists in objects and the
--- Rust side reads {} as an empty list.
+-- Writes made once per job to a shared key (state counters, the running
+-- and finished indexes) are gathered and sent once per key when the script
+-- replies: a batch of 500 completions then costs a few commands for them,
+-- not 2,000. Only keys no script reads back after writing are deferred.
+local COUNTS, COUNT_KEYS = {}, {}
+local DEFERRED, DEFERRED_ORDER = {}, {}
+
+local function defer(cmd, k, ...)
+  local id = cmd .. ' ' .. k
+  local op = DEFERRED[id]
+  if not op then
+    op = {cmd = cmd, key = k, args = {}}
+    DEFERRED[id] = op
+    DEFERRED_ORDER[#DEFERRED_ORDER + 1] = op
+  end
+  local args = op.args
+  for i = 1, select('#', ...) do args[#args + 1] = select(i, ...) end
+end
+
+local function count(queue, state, by)
+  local k = key('qc', queue)
+  local c = COUNTS[k]
+  if not c then
+    c = {}
+    COUNTS[k] = c
+    COUNT_KEYS[#COUNT_KEYS + 1] = k
+  end
+  c[state] = (c[state] or 0) + by
+end
+
+-- Sent in chunks: unpack has a limit on its arguments. An even size keeps
+-- ZADD's score/member pairs together.
+local CHUNK = 1000
+local function flush()
+  for _, k in ipairs(COUNT_KEYS) do
+    for state, by in pairs(COUNTS[k]) do
+      if by ~= 0 then redis.call('HINCRBY', k, state, by) end
+    end
+  end
+  COUNTS, COUNT_KEYS = {}, {}
+  for _, op in ipairs(DEFERRED_ORDER) do
+    local args = op.args
+    for i = 1, #args, CHUNK do
+      redis.call(op.cmd, op.key, unpack(args, i, math.min(#args, i + CHUNK - 1)))
+    end
+  end
+  DEFERRED, DEFERRED_ORDER = {}, {}
+end
+
+-- Every script ends here. cjson writes an empty table as {}; results wrap
+-- lists in objects and the Rust side reads {} as an empty list.
 local function reply(t)
+  flush()
   return cjson.encode(t)
 end
 
@@ -142,10 +192,6 @@ local function ready_score(priority, run_at)
   return (1000 - tonumber(priority)) * 4398046511104 + offset
 end
 
-local function count(queue, state, by)
-  redis.call('HINCRBY', key('qc', queue), state, by)
-end
-
 local function job_doc(id)
   local j = hgetall(key('j', id))
   if j then j.id = id end
@@ -154,7 +200,10 @@ end
 
 -- The fields the state changes need, without the payload and target: the
 -- completion path runs once per job and HGETALL was its largest read.
-local HEAD = {'state', 'lease_token', 'lease_expires_at', 'queue', 'namespace', 'unique_key', 'schedule_id', 'attempt'}
+local HEAD = {
+  'state', 'lease_token', 'lease_expires_at', 'queue', 'namespace', 'unique_key', 'schedule_id', 'attempt',
+  'priority', 'worker', 'started_at',
+}
 local function job_head(id)
   local v = redis.call('HMGET', key('j', id), unpack(HEAD))
   if not v[1] then return nil end
@@ -165,11 +214,16 @@ local function job_head(id)
   return j
 end
 
--- A pending job waits in its queue's delayed set until claimed ahead of
--- or at its run_at; the claim moves it to the ready set.
-local function enqueue_pending(id, queue, run_at)
+-- A pending job due by now goes straight to its queue's ready set; a later
+-- one waits in the delayed set until a claim ahead of or at its run_at
+-- moves it (reading its priority then).
+local function enqueue_pending(id, queue, run_at, priority, now)
   redis.call('SADD', key('queues'), queue)
-  redis.call('ZADD', key('q', queue, 'd'), run_at, id)
+  if run_at <= now then
+    redis.call('ZADD', key('q', queue, 'r'), ready_score(priority, run_at), id)
+  else
+    redis.call('ZADD', key('q', queue, 'd'), run_at, id)
+  end
 end
 
 local function unqueue(id, queue)
@@ -198,10 +252,13 @@ local function insert_job(j, now)
     redis.call('ZADD', key('sj', j.schedule_id), 0, j.id)
     redis.call('SADD', key('sa', j.schedule_id), j.id)
   end
-  enqueue_pending(j.id, j.queue, tonumber(j.run_at))
+  enqueue_pending(j.id, j.queue, tonumber(j.run_at), j.priority, now)
   count(j.queue, 'pending', 1)
   return true
 end
+
+-- Fields that exist only while a job runs (the open attempt's start).
+local RUN_FIELDS = {'lease_token', 'lease_expires_at', 'started_at'}
 
 -- Moves a job out of pending/running into a finished state.
 local function finish_job(j, state, now, err)
@@ -209,14 +266,14 @@ local function finish_job(j, state, now, err)
   if j.state == 'pending' then
     unqueue(j.id, j.queue)
   else
-    redis.call('ZREM', key('running'), j.id)
+    defer('ZREM', key('running'), j.id)
   end
   count(j.queue, j.state, -1)
   count(j.queue, state, 1)
-  local nulls = {'lease_token', 'lease_expires_at'}
-  if not present(err) then nulls[3] = 'last_error' end
+  local nulls = {unpack(RUN_FIELDS)}
+  if not present(err) then nulls[#nulls + 1] = 'last_error' end
   hwrite(k, {state = state, finished_at = now, last_error = err}, nulls)
-  redis.call('ZADD', key('fin', j.queue), now, j.id)
+  defer('ZADD', key('fin', j.queue), now, j.id)
   if present(j.unique_key) then
     local u = key('u', j.namespace, j.unique_key)
     if redis.call('GET', u) == j.id then redis.call('DEL', u) end
@@ -225,33 +282,41 @@ local function finish_job(j, state, now, err)
 end
 
 -- A running job goes back to pending (retry at `run_at`).
-local function requeue_job(j, run_at, err)
+local function requeue_job(j, run_at, err, now)
   local k = key('j', j.id)
-  redis.call('ZREM', key('running'), j.id)
+  defer('ZREM', key('running'), j.id)
   count(j.queue, j.state, -1)
   count(j.queue, 'pending', 1)
-  hwrite(k, {state = 'pending', run_at = run_at, last_error = err}, {'lease_token', 'lease_expires_at'})
-  enqueue_pending(j.id, j.queue, run_at)
+  hwrite(k, {state = 'pending', run_at = run_at, last_error = err}, RUN_FIELDS)
+  enqueue_pending(j.id, j.queue, run_at, j.priority, now)
 end
 
-local function close_attempt(job_id, attempt, now, outcome, err, output)
-  local k = key('a', job_id)
-  local raw = redis.call('HGET', k, attempt)
-  if not raw then return end
-  local a = cjson.decode(raw)
-  if present(a.finished_at) then return end
+-- Writes the attempt `j` (a head read before the job left running) ran as
+-- finished. A running job carries its open attempt's start; jobs claimed
+-- before that layout have the open attempt in their attempts hash.
+local function close_attempt(j, now, outcome, err, output)
+  local k = key('a', j.id)
+  local a
+  if j.state == 'running' and present(j.started_at) then
+    a = {worker = j.worker, started_at = tonumber(j.started_at)}
+  else
+    local raw = redis.call('HGET', k, j.attempt)
+    if not raw then return end
+    a = cjson.decode(raw)
+    if present(a.finished_at) then return end
+  end
   a.finished_at = now
   a.outcome = outcome
   a.error = err
   a.output = output
-  redis.call('HSET', k, attempt, cjson.encode(a))
+  redis.call('HSET', k, j.attempt, cjson.encode(a))
 end
 
 local function cancel_job(j, now)
   local was_running = j.state == 'running'
   finish_job(j, 'cancelled', now, nil)
   if was_running or tonumber(j.attempt) > 0 then
-    close_attempt(j.id, j.attempt, now, 'cancelled', 'cancelled', nil)
+    close_attempt(j, now, 'cancelled', 'cancelled', nil)
   end
   return job_doc(j.id)
 end
