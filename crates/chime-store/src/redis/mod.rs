@@ -146,6 +146,47 @@ impl RedisStore {
     }
 }
 
+/// A new job for insert_job (lib.lua): the keys and scores the script
+/// needs, and the hash's fields ready to write, every value as text, so
+/// the script formats nothing per job.
+fn job_row(job: &NewJob) -> Result<Value> {
+    let t = &job.job;
+    let mut fields: Vec<String> = Vec::with_capacity(36);
+    let mut put = |name: &str, value: String| {
+        fields.push(name.to_string());
+        fields.push(value);
+    };
+    put("namespace", job.namespace.clone());
+    put("queue", t.queue.clone());
+    put("kind", t.kind.clone());
+    put("payload", rows::to_json(&t.payload)?);
+    put("priority", t.priority.to_string());
+    put("state", "pending".into());
+    put("attempt", "0".into());
+    put("max_attempts", t.max_attempts.to_string());
+    put("timeout_ms", t.timeout_ms.to_string());
+    put("backoff_initial_ms", t.backoff.initial_ms.to_string());
+    put("backoff_max_ms", t.backoff.max_ms.to_string());
+    put("run_at", ms(job.run_at).to_string());
+    if let Some(target) = &t.target {
+        put("target", rows::to_json(target)?);
+    }
+    if let Some(id) = &job.schedule_id {
+        put("schedule_id", id.clone());
+    }
+    if let Some(at) = job.scheduled_for {
+        put("scheduled_for", ms(at).to_string());
+    }
+    if let Some(key) = &job.unique_key {
+        put("unique_key", key.clone());
+    }
+    Ok(json!({
+        "id": job.id, "namespace": job.namespace, "queue": t.queue, "priority": t.priority,
+        "run_at": ms(job.run_at), "schedule_id": job.schedule_id, "unique_key": job.unique_key,
+        "fields": fields,
+    }))
+}
+
 fn ms_opt(t: Option<Timestamp>) -> Value {
     t.map(|t| json!(ms(t))).unwrap_or(Value::Null)
 }
@@ -311,7 +352,7 @@ impl Store for RedisStore {
                     .map(|o| {
                         let mut row = crate::firing::occurrence_row(&f.schedule_id, o);
                         row["job"] = match &o.job {
-                            Some(job) => rows::job_row(job)?,
+                            Some(job) => job_row(job)?,
                             None => Value::Null,
                         };
                         Ok(row)
@@ -436,7 +477,7 @@ impl Store for RedisStore {
     }
 
     async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
-        let rows = jobs.iter().map(rows::job_row).collect::<Result<Vec<_>>>()?;
+        let rows = jobs.iter().map(job_row).collect::<Result<Vec<_>>>()?;
         let reply = self
             .call(&self.scripts.jobs_enqueue, json!({"jobs": rows}))
             .await?;

@@ -12,8 +12,14 @@ local now = now_ms()
 local OVERLAP = 'overlap: the previous job is still pending or running'
 local results = {}
 local made = false
+-- A batch holds fires of few buckets: each lease is read once.
+local leases = {}
 for i, f in ipairs(A.fires) do
-  local lease = hgetall(key('b', f.bucket))
+  local lease = leases[f.bucket]
+  if lease == nil then
+    lease = hgetall(key('b', f.bucket)) or false
+    leases[f.bucket] = lease
+  end
   local s = schedule_get(f.schedule_id)
   if not lease or lease.owner ~= A.owner or tonumber(lease.epoch) ~= tonumber(f.epoch)
      or tonumber(lease.expires_at) <= now then

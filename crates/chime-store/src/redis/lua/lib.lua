@@ -178,7 +178,7 @@ local function record(schedule_id, o, now)
     return false
   end
   redis.call('ZADD', key('o', schedule_id), at, at)
-  redis.call('ZADD', key('orec'), now, schedule_id .. '|' .. at)
+  defer('ZADD', key('orec'), now, schedule_id .. '|' .. at)
   return true
 end
 
@@ -218,7 +218,7 @@ end
 -- one waits in the delayed set until a claim ahead of or at its run_at
 -- moves it (reading its priority then).
 local function enqueue_pending(id, queue, run_at, priority, now)
-  redis.call('SADD', key('queues'), queue)
+  defer('SADD', key('queues'), queue)
   if run_at <= now then
     redis.call('ZADD', key('q', queue, 'r'), ready_score(priority, run_at), id)
   else
@@ -231,23 +231,16 @@ local function unqueue(id, queue)
   redis.call('ZREM', key('q', queue, 'r'), id)
 end
 
--- Inserts a new pending job (`j` as sent by Rust's job_row); false if its
+-- Inserts a new pending job (`j` as sent by the Redis store's job_row:
+-- the hash's fields as text in `fields`); false if its
 -- unique key is held by an active job.
 local function insert_job(j, now)
   if present(j.unique_key) then
     local u = key('u', j.namespace, j.unique_key)
     if redis.call('SET', u, j.id, 'NX') == false then return false end
   end
-  local doc = {
-    namespace = j.namespace, queue = j.queue, kind = j.kind, payload = j.payload,
-    priority = j.priority, state = 'pending', attempt = 0, max_attempts = j.max_attempts,
-    timeout_ms = j.timeout_ms, backoff_initial_ms = j.backoff_initial_ms,
-    backoff_max_ms = j.backoff_max_ms, target = j.target, run_at = j.run_at,
-    created_at = now, schedule_id = j.schedule_id, scheduled_for = j.scheduled_for,
-    unique_key = j.unique_key,
-  }
-  hwrite(key('j', j.id), doc)
-  redis.call('ZADD', key('jobs'), 0, j.id)
+  redis.call('HSET', key('j', j.id), 'created_at', int(now), unpack(j.fields))
+  defer('ZADD', key('jobs'), 0, j.id)
   if present(j.schedule_id) then
     redis.call('ZADD', key('sj', j.schedule_id), 0, j.id)
     redis.call('SADD', key('sa', j.schedule_id), j.id)
