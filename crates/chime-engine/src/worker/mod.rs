@@ -157,6 +157,11 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
         if free == 0 {
             continue;
         }
+        // Armed before the claim: jobs announced while it runs (a fire batch
+        // written meanwhile) wake the lane at once instead of at the next poll.
+        let woken = ready.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let claim = shared
             .store
             .jobs_claim(JobsClaim {
@@ -181,7 +186,7 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
         if claimed.is_empty() {
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = ready.notified() => {}
+                _ = woken => {}
                 _ = tokio::time::sleep(shared.cfg.poll_every) => {}
             }
             continue;

@@ -4,11 +4,17 @@
 use crate::rows::Cols;
 use crate::{Result, StoreError};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
-/// One record: a JSON object of field → value.
-pub struct Fields(pub Map<String, Value>);
+/// One record: a JSON object of field → value, borrowed from a script's
+/// reply where it can be (a claim's reply holds hundreds).
+pub struct Fields<'a>(pub Cow<'a, Map<String, Value>>);
 
-impl Fields {
+impl Fields<'_> {
+    pub fn owned(map: Map<String, Value>) -> Fields<'static> {
+        Fields(Cow::Owned(map))
+    }
+
     fn get(&self, col: &str) -> Option<&Value> {
         self.0.get(col).filter(|v| !v.is_null())
     }
@@ -31,7 +37,7 @@ fn as_i64(v: &Value, col: &str) -> Result<i64> {
     }
 }
 
-impl Cols for Fields {
+impl Cols for Fields<'_> {
     fn i64(&self, col: &str) -> Result<i64> {
         as_i64(self.get(col).ok_or_else(|| Fields::missing(col))?, col)
     }
@@ -55,14 +61,14 @@ impl Cols for Fields {
 
 /// The records under `name` in a script's reply; cjson writes an empty
 /// list as `{}`, which is read as no records.
-pub fn records(reply: &Value, name: &str) -> Result<Vec<Fields>> {
+pub fn records<'a>(reply: &'a Value, name: &str) -> Result<Vec<Fields<'a>>> {
     match reply.get(name) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Object(m)) if m.is_empty() => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| match v {
-                Value::Object(m) => Ok(Fields(m.clone())),
+                Value::Object(m) => Ok(Fields(Cow::Borrowed(m))),
                 other => Err(StoreError::corrupt(format!("{name}: {other}"))),
             })
             .collect(),
@@ -79,9 +85,9 @@ pub fn values<'a>(reply: &'a Value, name: &str) -> Vec<&'a Value> {
 }
 
 /// One record under `name`.
-pub fn record(reply: &Value, name: &str) -> Result<Fields> {
+pub fn record<'a>(reply: &'a Value, name: &str) -> Result<Fields<'a>> {
     match reply.get(name) {
-        Some(Value::Object(m)) => Ok(Fields(m.clone())),
+        Some(Value::Object(m)) => Ok(Fields(Cow::Borrowed(m))),
         other => Err(StoreError::corrupt(format!("{name}: {other:?}"))),
     }
 }

@@ -124,7 +124,7 @@ impl RedisStore {
         serde_json::from_str(&raw).map_err(|e| StoreError::corrupt(format!("script reply: {e}")))
     }
 
-    async fn hgetall(&self, key: String) -> Result<Option<Fields>> {
+    async fn hgetall(&self, key: String) -> Result<Option<Fields<'static>>> {
         let mut conn = self.conn.clone();
         let map: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
             .arg(key)
@@ -134,7 +134,7 @@ impl RedisStore {
         if map.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Fields(
+        Ok(Some(Fields::owned(
             map.into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect(),
@@ -191,8 +191,9 @@ fn ms_opt(t: Option<Timestamp>) -> Value {
     t.map(|t| json!(ms(t))).unwrap_or(Value::Null)
 }
 
-fn with_id(mut f: Fields, id: &str) -> Fields {
-    f.0.insert("id".into(), Value::String(id.to_string()));
+fn with_id<'a>(mut f: Fields<'a>, id: &str) -> Fields<'a> {
+    f.0.to_mut()
+        .insert("id".into(), Value::String(id.to_string()));
     f
 }
 
@@ -268,7 +269,9 @@ impl Store for RedisStore {
                        "paused": p.spec.paused, "next_fire_at": ms_opt(p.next_fire_at), "now": ms_opt(p.now)}),
             )
             .await?;
-        rows::schedule(&Fields(reply.as_object().cloned().unwrap_or_default()))
+        rows::schedule(&Fields::owned(
+            reply.as_object().cloned().unwrap_or_default(),
+        ))
     }
 
     async fn schedules_get(&self, id: &str) -> Result<Option<Schedule>> {
@@ -443,7 +446,9 @@ impl Store for RedisStore {
                        "namespace": p.namespace, "hash": p.hash, "now": ms_opt(p.now)}),
             )
             .await?;
-        rows::token(&Fields(reply.as_object().cloned().unwrap_or_default()))
+        rows::token(&Fields::owned(
+            reply.as_object().cloned().unwrap_or_default(),
+        ))
     }
 
     async fn tokens_find(&self, hash: &str) -> Result<Option<Token>> {
@@ -682,7 +687,7 @@ impl Store for RedisStore {
                     .map_err(|e| StoreError::corrupt(format!("attempt: {e}")))?;
                 f.insert("job_id".into(), json!(job_id));
                 f.insert("attempt".into(), json!(n));
-                rows::attempt(&Fields(f))
+                rows::attempt(&Fields::owned(f))
             })
             .collect::<Result<Vec<_>>>()?;
         attempts.sort_by_key(|a| a.attempt);

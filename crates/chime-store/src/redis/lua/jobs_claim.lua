@@ -6,7 +6,8 @@
 -- Returns: {items: [job fields]} in claim order.
 local now = now_ms()
 local due_by = present(A.due_by) and tonumber(A.due_by) or now
-local expires = now + A.lease_ms
+-- As text once: the reply would otherwise format them for every job.
+local now_s, expires_s = int(now), int(now + A.lease_ms)
 local queues = A.queues
 if #queues == 0 then queues = redis.call('SMEMBERS', key('queues')) end
 local candidates = {}
@@ -33,12 +34,12 @@ for i = 1, math.min(#candidates, A.limit) do
   taken[q] = (taken[q] or 0) + 1
   local j = job_doc(id)
   if j then
-    local attempt = tonumber(j.attempt) + 1
+    local attempt = tostring(tonumber(j.attempt) + 1)
     redis.call('HSET', key('j', id), 'state', 'running', 'worker', A.worker, 'lease_token', A.token,
-      'lease_expires_at', int(expires), 'attempt', attempt, 'started_at', int(now))
+      'lease_expires_at', expires_s, 'attempt', attempt, 'started_at', now_s)
     j.state, j.worker, j.lease_token, j.lease_expires_at, j.attempt, j.started_at =
-      'running', A.worker, A.token, expires, attempt, now
-    defer('ZADD', key('running'), expires, id)
+      'running', A.worker, A.token, expires_s, attempt, now_s
+    defer('ZADD', key('running'), expires_s, id)
     count(q, 'running', 1)
     items[#items + 1] = j
   end

@@ -263,10 +263,15 @@ local function finish_job(j, state, now, err)
   end
   count(j.queue, j.state, -1)
   count(j.queue, state, 1)
-  local nulls = {unpack(RUN_FIELDS)}
-  if not present(err) then nulls[#nulls + 1] = 'last_error' end
-  hwrite(k, {state = state, finished_at = now, last_error = err}, nulls)
-  defer('ZADD', key('fin', j.queue), now, j.id)
+  local now_s = int(now)
+  if present(err) then
+    redis.call('HSET', k, 'state', state, 'finished_at', now_s, 'last_error', err)
+    redis.call('HDEL', k, unpack(RUN_FIELDS))
+  else
+    redis.call('HSET', k, 'state', state, 'finished_at', now_s)
+    redis.call('HDEL', k, 'last_error', unpack(RUN_FIELDS))
+  end
+  defer('ZADD', key('fin', j.queue), now_s, j.id)
   if present(j.unique_key) then
     local u = key('u', j.namespace, j.unique_key)
     if redis.call('GET', u) == j.id then redis.call('DEL', u) end
@@ -289,15 +294,21 @@ end
 -- before that layout have the open attempt in their attempts hash.
 local function close_attempt(j, now, outcome, err, output)
   local k = key('a', j.id)
-  local a
   if j.state == 'running' and present(j.started_at) then
-    a = {worker = j.worker, started_at = tonumber(j.started_at)}
-  else
-    local raw = redis.call('HGET', k, j.attempt)
-    if not raw then return end
-    a = cjson.decode(raw)
-    if present(a.finished_at) then return end
+    -- Put together as text: cjson formats numbers slowly, and this runs
+    -- once per job. started_at is the digits the job's hash holds.
+    redis.call('HSET', k, j.attempt, table.concat({
+      '{"worker":', cjson.encode(j.worker or ''), ',"started_at":', j.started_at,
+      ',"finished_at":', int(now), ',"outcome":', cjson.encode(outcome),
+      ',"error":', present(err) and cjson.encode(err) or 'null',
+      ',"output":', present(output) and cjson.encode(output) or 'null', '}',
+    }))
+    return
   end
+  local raw = redis.call('HGET', k, j.attempt)
+  if not raw then return end
+  local a = cjson.decode(raw)
+  if present(a.finished_at) then return end
   a.finished_at = now
   a.outcome = outcome
   a.error = err
