@@ -22,6 +22,20 @@ local function int(n)
   return string.format('%.0f', n)
 end
 
+-- Numbers read from records stay text; a number made here is formatted.
+local function text(n)
+  if type(n) == 'string' then return n end
+  return int(n)
+end
+
+-- The text of a script's `now`, formatted once: every job and occurrence
+-- a script writes carries it.
+local NOW, NOW_TEXT
+local function now_text(now)
+  if now ~= NOW then NOW, NOW_TEXT = now, int(now) end
+  return NOW_TEXT
+end
+
 -- The store's clock (DESIGN §2.6): Redis TIME unless the caller pinned one.
 local function now_ms()
   if present(A.now) then return tonumber(A.now) end
@@ -112,23 +126,22 @@ end
 -- the Rust side wrote it (not re-encoded, so nothing is escaped twice):
 -- "bucket,paused,version,next_fire_ms,created_ms,updated_ms|spec", with
 -- next_fire_ms empty when there is none. Read back as
--- {b, p, v, n, c, u, s}. Records from before this layout were JSON objects.
+-- {b, p, v, n, c, u, s}, the numbers as the text they are stored as (a fire
+-- rewrites the record and should not format five numbers to change one).
+-- Records from before this layout were JSON objects.
 local function schedule_get(id)
   local raw = redis.call('GET', key('s', id))
   if not raw then return nil end
   if string.sub(raw, 1, 1) == '{' then return cjson.decode(raw) end
   local b, p, v, n, c, u, spec = string.match(raw, '^(%d+),(%d),(%d+),(%d*),(%d+),(%d+)|(.*)$')
   if not b then return nil end
-  return {
-    b = tonumber(b), p = tonumber(p), v = tonumber(v),
-    n = n ~= '' and tonumber(n) or nil, c = tonumber(c), u = tonumber(u), s = spec,
-  }
+  return {b = b, p = p, v = v, n = n ~= '' and n or nil, c = c, u = u, s = spec}
 end
 
 local function schedule_put(id, s)
-  local n = present(s.n) and int(tonumber(s.n)) or ''
+  local n = present(s.n) and text(s.n) or ''
   redis.call('SET', key('s', id), table.concat({
-    int(tonumber(s.b)), int(tonumber(s.p)), int(tonumber(s.v)), n, int(tonumber(s.c)), int(tonumber(s.u)),
+    text(s.b), text(s.p), text(s.v), n, text(s.c), text(s.u),
   }, ',') .. '|' .. s.s)
 end
 
@@ -172,13 +185,13 @@ local function record(schedule_id, o, now)
   local doc = {
     schedule_id = schedule_id, scheduled_for = at, outcome = o.outcome,
     reason = o.reason, job_id = o.job_id, count = o.count,
-    last_scheduled_for = o.last_scheduled_for, recorded_at = now,
+    last_scheduled_for = o.last_scheduled_for, recorded_at = now_text(now),
   }
   if redis.call('HSETNX', key('od', schedule_id), at, cjson.encode(doc)) == 0 then
     return false
   end
   redis.call('ZADD', key('o', schedule_id), at, at)
-  defer('ZADD', key('orec'), now, schedule_id .. '|' .. at)
+  defer('ZADD', key('orec'), now_text(now), schedule_id .. '|' .. at)
   return true
 end
 
@@ -239,7 +252,7 @@ local function insert_job(j, now)
     local u = key('u', j.namespace, j.unique_key)
     if redis.call('SET', u, j.id, 'NX') == false then return false end
   end
-  redis.call('HSET', key('j', j.id), 'created_at', int(now), unpack(j.fields))
+  redis.call('HSET', key('j', j.id), 'created_at', now_text(now), unpack(j.fields))
   defer('ZADD', key('jobs'), 0, j.id)
   if present(j.schedule_id) then
     redis.call('ZADD', key('sj', j.schedule_id), 0, j.id)
@@ -263,7 +276,7 @@ local function finish_job(j, state, now, err)
   end
   count(j.queue, j.state, -1)
   count(j.queue, state, 1)
-  local now_s = int(now)
+  local now_s = now_text(now)
   if present(err) then
     redis.call('HSET', k, 'state', state, 'finished_at', now_s, 'last_error', err)
     redis.call('HDEL', k, unpack(RUN_FIELDS))
@@ -299,7 +312,7 @@ local function close_attempt(j, now, outcome, err, output)
     -- once per job. started_at is the digits the job's hash holds.
     redis.call('HSET', k, j.attempt, table.concat({
       '{"worker":', cjson.encode(j.worker or ''), ',"started_at":', j.started_at,
-      ',"finished_at":', int(now), ',"outcome":', cjson.encode(outcome),
+      ',"finished_at":', now_text(now), ',"outcome":', cjson.encode(outcome),
       ',"error":', present(err) and cjson.encode(err) or 'null',
       ',"output":', present(output) and cjson.encode(output) or 'null', '}',
     }))
