@@ -36,6 +36,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+/// The most a fire is written ahead of its instant when writing a second's
+/// fires is slow: a pause or edit made this close to a fire misses it.
+pub const MAX_FIRE_AHEAD: SignedDuration = SignedDuration::from_secs(1);
+
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
     pub instance_id: String,
@@ -49,10 +53,11 @@ pub struct SchedulerConfig {
     /// for changes no notification announced.
     pub reload_every: SignedDuration,
     pub batch_max: usize,
-    /// Fires are written up to this long before their instant (their fire
-    /// key and their jobs' `run_at` stay the instant), so that at the
-    /// instant nothing is left to write and prefetching workers start the
-    /// job on time. A pause or an overlap check made within this window
+    /// Fires are written this long before their instant (their fire key
+    /// and their jobs' `run_at` stay the instant), so that at the instant
+    /// nothing is left to write and prefetching workers start the job on
+    /// time; longer, up to [`MAX_FIRE_AHEAD`], while a burst of fires takes
+    /// longer to write. A pause or an overlap check made within this window
     /// before a fire does not affect it.
     pub fire_ahead: SignedDuration,
     pub plan: PlanConfig,
@@ -88,6 +93,9 @@ pub struct Scheduler {
     heap: BinaryHeap<Reverse<(Timestamp, String)>>,
     loaded: HashMap<String, Loaded>,
     next_load: Timestamp,
+    /// How long before its instant a fire is written: `fire_ahead`, more
+    /// while writing a burst of fires takes longer (see `adapt_ahead`).
+    ahead: SignedDuration,
 }
 
 struct Loaded {
@@ -109,6 +117,7 @@ impl Scheduler {
             cfg.renew_every,
             events.metrics.clone(),
         );
+        let cfg_ahead = cfg.fire_ahead;
         Scheduler {
             store,
             clock,
@@ -118,6 +127,7 @@ impl Scheduler {
             heap: BinaryHeap::new(),
             loaded: HashMap::new(),
             next_load: Timestamp::MIN,
+            ahead: cfg_ahead,
         }
     }
 
@@ -169,7 +179,7 @@ impl Scheduler {
         }
         let mut wake = self.next_load.min(self.leases.next_renewal());
         if let Some(Reverse((at, _))) = self.heap.peek() {
-            wake = wake.min(*at - self.cfg.fire_ahead);
+            wake = wake.min(*at - self.ahead);
         }
         Ok(wake)
     }
@@ -221,6 +231,8 @@ impl Scheduler {
     }
 
     async fn fire_due(&mut self, now: Timestamp) -> chime_store::Result<()> {
+        let began = self.clock.now();
+        let mut fired = false;
         loop {
             let mut fires = Vec::new();
             let mut ids = Vec::new();
@@ -229,7 +241,7 @@ impl Scheduler {
                 let Some(Reverse((at, _))) = self.heap.peek() else {
                     break;
                 };
-                if *at > now + self.cfg.fire_ahead {
+                if *at > now + self.ahead {
                     break;
                 }
                 let Some(Reverse((at, id))) = self.heap.pop() else {
@@ -284,8 +296,12 @@ impl Scheduler {
                 ids.push(id);
             }
             if fires.is_empty() {
+                if fired {
+                    self.adapt_ahead(self.clock.now().duration_since(began));
+                }
                 return Ok(());
             }
+            fired = true;
             let next: Vec<Option<Timestamp>> = fires.iter().map(|f| f.next_fire_at).collect();
             let instants: Vec<Timestamp> = fires.iter().map(|f| f.expected_next_fire_at).collect();
             let results = self
@@ -344,6 +360,22 @@ impl Scheduler {
                 self.events.jobs_ready();
             }
         }
+    }
+
+    /// Sets the lead for the next fires from how long writing this burst
+    /// took: twice that, at least `fire_ahead` and at most
+    /// [`MAX_FIRE_AHEAD`]. It grows at once and shrinks a quarter of the way
+    /// per burst, so one quiet second does not undo it.
+    fn adapt_ahead(&mut self, took: SignedDuration) {
+        let target = took
+            .checked_mul(2)
+            .unwrap_or(MAX_FIRE_AHEAD)
+            .clamp(self.cfg.fire_ahead, MAX_FIRE_AHEAD.max(self.cfg.fire_ahead));
+        self.ahead = if target >= self.ahead {
+            target
+        } else {
+            self.ahead - (self.ahead - target).checked_div(4).unwrap_or_default()
+        };
     }
 
     /// Puts a fired schedule back with its next instant, if it is soon.

@@ -32,6 +32,12 @@ use tracing::Instrument;
 /// How long a lane with a few free slots waits for more before claiming.
 const CLAIM_LINGER: Duration = Duration::from_millis(5);
 
+/// After jobs were announced, an idle lane looks again this often for the
+/// next [`crate::scheduler::MAX_FIRE_AHEAD`]: a fire written further ahead
+/// than the prefetch window is announced before its jobs can be claimed,
+/// and the regular poll could find them only after their instant.
+const EAGER_POLL: Duration = Duration::from_millis(50);
+
 /// A set of queues served with its own concurrency limit.
 #[derive(Debug, Clone)]
 pub struct Lane {
@@ -121,6 +127,8 @@ impl Worker {
 async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
     let slots = Arc::new(Semaphore::new(lane.concurrency.max(1)));
     let ready = shared.events.jobs_ready_signal();
+    // Until when an idle lane polls at EAGER_POLL (after an announcement).
+    let mut eager_until = tokio::time::Instant::now();
     // Cancelled only after the grace period, to stop work still running.
     let hard_stop = CancellationToken::new();
     let mut running = JoinSet::new();
@@ -186,8 +194,15 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
         if claimed.is_empty() {
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = woken => {}
-                _ = tokio::time::sleep(shared.cfg.poll_every) => {}
+                _ = woken => {
+                    eager_until = tokio::time::Instant::now()
+                        + crate::scheduler::MAX_FIRE_AHEAD.unsigned_abs();
+                }
+                _ = tokio::time::sleep(if tokio::time::Instant::now() < eager_until {
+                    EAGER_POLL.min(shared.cfg.poll_every)
+                } else {
+                    shared.cfg.poll_every
+                }) => {}
             }
             continue;
         }
