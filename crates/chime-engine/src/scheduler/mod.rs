@@ -40,6 +40,25 @@ use tracing::Instrument;
 /// fires is slow: a pause or edit made this close to a fire misses it.
 pub const MAX_FIRE_AHEAD: SignedDuration = SignedDuration::from_secs(1);
 
+/// The lead after a burst that took `took` to write, from the current
+/// one: twice `took`, between `floor` and [`MAX_FIRE_AHEAD`], reached at
+/// once when larger and a quarter of the way when smaller.
+fn next_ahead(
+    current: SignedDuration,
+    took: SignedDuration,
+    floor: SignedDuration,
+) -> SignedDuration {
+    let target = took
+        .checked_mul(2)
+        .unwrap_or(MAX_FIRE_AHEAD)
+        .clamp(floor, MAX_FIRE_AHEAD.max(floor));
+    if target >= current {
+        target
+    } else {
+        current - (current - target).checked_div(4).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
     pub instance_id: String,
@@ -117,17 +136,16 @@ impl Scheduler {
             cfg.renew_every,
             events.metrics.clone(),
         );
-        let cfg_ahead = cfg.fire_ahead;
         Scheduler {
             store,
             clock,
+            ahead: cfg.fire_ahead,
             cfg,
             events,
             leases,
             heap: BinaryHeap::new(),
             loaded: HashMap::new(),
             next_load: Timestamp::MIN,
-            ahead: cfg_ahead,
         }
     }
 
@@ -367,15 +385,7 @@ impl Scheduler {
     /// [`MAX_FIRE_AHEAD`]. It grows at once and shrinks a quarter of the way
     /// per burst, so one quiet second does not undo it.
     fn adapt_ahead(&mut self, took: SignedDuration) {
-        let target = took
-            .checked_mul(2)
-            .unwrap_or(MAX_FIRE_AHEAD)
-            .clamp(self.cfg.fire_ahead, MAX_FIRE_AHEAD.max(self.cfg.fire_ahead));
-        self.ahead = if target >= self.ahead {
-            target
-        } else {
-            self.ahead - (self.ahead - target).checked_div(4).unwrap_or_default()
-        };
+        self.ahead = next_ahead(self.ahead, took, self.cfg.fire_ahead);
     }
 
     /// Puts a fired schedule back with its next instant, if it is soon.
@@ -394,5 +404,28 @@ impl Scheduler {
 
     pub fn held_buckets(&self) -> Vec<u32> {
         self.leases.held_buckets()
+    }
+}
+
+#[cfg(test)]
+mod ahead_tests {
+    use super::{next_ahead, MAX_FIRE_AHEAD};
+    use jiff::SignedDuration;
+
+    fn ms(n: i64) -> SignedDuration {
+        SignedDuration::from_millis(n)
+    }
+
+    #[test]
+    fn the_lead_grows_at_once_within_its_bounds_and_shrinks_slowly() {
+        // A fast burst keeps the configured lead.
+        assert_eq!(next_ahead(ms(200), ms(30), ms(200)), ms(200));
+        // A slow one doubles its time at once, never past the cap.
+        assert_eq!(next_ahead(ms(200), ms(300), ms(200)), ms(600));
+        assert_eq!(next_ahead(ms(200), ms(5_000), ms(200)), MAX_FIRE_AHEAD);
+        // Then it comes down a quarter of the way per quiet burst.
+        assert_eq!(next_ahead(ms(600), ms(10), ms(200)), ms(500));
+        // A configured lead above the cap is kept.
+        assert_eq!(next_ahead(ms(1_500), ms(10), ms(1_500)), ms(1_500));
     }
 }

@@ -192,17 +192,18 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
             }
         };
         if claimed.is_empty() {
+            let poll = if tokio::time::Instant::now() < eager_until {
+                EAGER_POLL.min(shared.cfg.poll_every)
+            } else {
+                shared.cfg.poll_every
+            };
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = woken => {
                     eager_until = tokio::time::Instant::now()
                         + crate::scheduler::MAX_FIRE_AHEAD.unsigned_abs();
                 }
-                _ = tokio::time::sleep(if tokio::time::Instant::now() < eager_until {
-                    EAGER_POLL.min(shared.cfg.poll_every)
-                } else {
-                    shared.cfg.poll_every
-                }) => {}
+                _ = tokio::time::sleep(poll) => {}
             }
             continue;
         }

@@ -146,45 +146,44 @@ impl RedisStore {
     }
 }
 
-/// A new job for insert_job (lib.lua): the keys and scores the script
-/// needs, and the hash's fields ready to write, every value as text, so
-/// the script formats nothing per job.
+/// The columns of the shared job row (rows::job_row) insert_job reads;
+/// the rest travel only inside `fields`.
+const JOB_KEYS: [&str; 7] = [
+    "id",
+    "namespace",
+    "queue",
+    "priority",
+    "run_at",
+    "schedule_id",
+    "unique_key",
+];
+
+/// A new job for insert_job (lib.lua): the shared job row's columns it
+/// needs, and the job's hash fields (every column but the id, as text,
+/// nulls left out) ready to write, so the script formats nothing per job.
 fn job_row(job: &NewJob) -> Result<Value> {
-    let t = &job.job;
-    let mut fields: Vec<String> = Vec::with_capacity(36);
-    let mut put = |name: &str, value: String| {
-        fields.push(name.to_string());
-        fields.push(value);
+    let Value::Object(mut row) = rows::job_row(job)? else {
+        return Err(StoreError::corrupt("a job row is not an object"));
     };
-    put("namespace", job.namespace.clone());
-    put("queue", t.queue.clone());
-    put("kind", t.kind.clone());
-    put("payload", rows::to_json(&t.payload)?);
-    put("priority", t.priority.to_string());
-    put("state", "pending".into());
-    put("attempt", "0".into());
-    put("max_attempts", t.max_attempts.to_string());
-    put("timeout_ms", t.timeout_ms.to_string());
-    put("backoff_initial_ms", t.backoff.initial_ms.to_string());
-    put("backoff_max_ms", t.backoff.max_ms.to_string());
-    put("run_at", ms(job.run_at).to_string());
-    if let Some(target) = &t.target {
-        put("target", rows::to_json(target)?);
+    let mut fields = vec![
+        "state".to_string(),
+        "pending".into(),
+        "attempt".into(),
+        "0".into(),
+    ];
+    for (name, value) in &row {
+        let text = match value {
+            Value::Null => continue,
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if name != "id" {
+            fields.extend([name.clone(), text]);
+        }
     }
-    if let Some(id) = &job.schedule_id {
-        put("schedule_id", id.clone());
-    }
-    if let Some(at) = job.scheduled_for {
-        put("scheduled_for", ms(at).to_string());
-    }
-    if let Some(key) = &job.unique_key {
-        put("unique_key", key.clone());
-    }
-    Ok(json!({
-        "id": job.id, "namespace": job.namespace, "queue": t.queue, "priority": t.priority,
-        "run_at": ms(job.run_at), "schedule_id": job.schedule_id, "unique_key": job.unique_key,
-        "fields": fields,
-    }))
+    row.retain(|name, _| JOB_KEYS.contains(&name.as_str()));
+    row.insert("fields".into(), json!(fields));
+    Ok(Value::Object(row))
 }
 
 fn ms_opt(t: Option<Timestamp>) -> Value {

@@ -7,7 +7,7 @@
 local now = now_ms()
 local due_by = present(A.due_by) and tonumber(A.due_by) or now
 -- As text once: the reply would otherwise format them for every job.
-local now_s, expires_s = int(now), int(now + A.lease_ms)
+local now_s, expires_s = now_text(now), int(now + A.lease_ms)
 local queues = A.queues
 if #queues == 0 then queues = redis.call('SMEMBERS', key('queues')) end
 local candidates = {}

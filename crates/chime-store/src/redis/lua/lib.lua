@@ -263,8 +263,10 @@ local function insert_job(j, now)
   return true
 end
 
--- Fields that exist only while a job runs (the open attempt's start).
+-- Fields that exist only while a job runs (the open attempt's start), and
+-- those a finished job without an error drops.
 local RUN_FIELDS = {'lease_token', 'lease_expires_at', 'started_at'}
+local RUN_AND_ERROR_FIELDS = {'last_error', unpack(RUN_FIELDS)}
 
 -- Moves a job out of pending/running into a finished state.
 local function finish_job(j, state, now, err)
@@ -279,11 +281,10 @@ local function finish_job(j, state, now, err)
   local now_s = now_text(now)
   if present(err) then
     redis.call('HSET', k, 'state', state, 'finished_at', now_s, 'last_error', err)
-    redis.call('HDEL', k, unpack(RUN_FIELDS))
   else
     redis.call('HSET', k, 'state', state, 'finished_at', now_s)
-    redis.call('HDEL', k, 'last_error', unpack(RUN_FIELDS))
   end
+  redis.call('HDEL', k, unpack(present(err) and RUN_FIELDS or RUN_AND_ERROR_FIELDS))
   defer('ZADD', key('fin', j.queue), now_s, j.id)
   if present(j.unique_key) then
     local u = key('u', j.namespace, j.unique_key)
