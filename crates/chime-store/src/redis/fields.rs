@@ -7,16 +7,56 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 
 /// One record: a JSON object of field → value, borrowed from a script's
-/// reply where it can be (a claim's reply holds hundreds).
-pub struct Fields<'a>(pub Cow<'a, Map<String, Value>>);
+/// reply where it can be (a claim's reply holds hundreds), and the values
+/// of fields the record leaves out (a job hash does not store defaults).
+pub struct Fields<'a>(
+    pub Cow<'a, Map<String, Value>>,
+    Option<&'static Map<String, Value>>,
+);
 
-impl Fields<'_> {
+/// Job hash fields at these values are not stored: a typical job's hash
+/// then holds about half its fields, which Redis writes, reads and keeps
+/// once per job. The values are the store's own, fixed for the hashes
+/// already written, whatever the job template's defaults become. lib.lua's
+/// JOB_DEFAULTS holds the same table.
+pub const JOB_DEFAULTS: [(&str, &str); 8] = [
+    ("attempt", "0"),
+    ("namespace", "default"),
+    ("payload", "null"),
+    ("priority", "0"),
+    ("max_attempts", "3"),
+    ("timeout_ms", "60000"),
+    ("backoff_initial_ms", "1000"),
+    ("backoff_max_ms", "300000"),
+];
+
+static JOB_DEFAULT_VALUES: std::sync::LazyLock<Map<String, Value>> =
+    std::sync::LazyLock::new(|| {
+        JOB_DEFAULTS
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect()
+    });
+
+impl<'a> Fields<'a> {
     pub fn owned(map: Map<String, Value>) -> Fields<'static> {
-        Fields(Cow::Owned(map))
+        Fields(Cow::Owned(map), None)
+    }
+
+    fn borrowed(map: &'a Map<String, Value>) -> Fields<'a> {
+        Fields(Cow::Borrowed(map), None)
+    }
+
+    /// The record read as a job hash: absent fields take JOB_DEFAULTS.
+    pub fn job(self) -> Fields<'a> {
+        Fields(self.0, Some(&JOB_DEFAULT_VALUES))
     }
 
     fn get(&self, col: &str) -> Option<&Value> {
-        self.0.get(col).filter(|v| !v.is_null())
+        match self.0.get(col).filter(|v| !v.is_null()) {
+            None => self.1.and_then(|d| d.get(col)),
+            found => found,
+        }
     }
 
     fn missing(col: &str) -> StoreError {
@@ -68,7 +108,7 @@ pub fn records<'a>(reply: &'a Value, name: &str) -> Result<Vec<Fields<'a>>> {
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| match v {
-                Value::Object(m) => Ok(Fields(Cow::Borrowed(m))),
+                Value::Object(m) => Ok(Fields::borrowed(m)),
                 other => Err(StoreError::corrupt(format!("{name}: {other}"))),
             })
             .collect(),
@@ -87,7 +127,7 @@ pub fn values<'a>(reply: &'a Value, name: &str) -> Vec<&'a Value> {
 /// One record under `name`.
 pub fn record<'a>(reply: &'a Value, name: &str) -> Result<Fields<'a>> {
     match reply.get(name) {
-        Some(Value::Object(m)) => Ok(Fields(Cow::Borrowed(m))),
+        Some(Value::Object(m)) => Ok(Fields::borrowed(m)),
         other => Err(StoreError::corrupt(format!("{name}: {other:?}"))),
     }
 }

@@ -20,7 +20,7 @@ use crate::rows::{self, ms, spec_json, ts, Cols};
 use crate::{Result, Store, StoreError, Wakers};
 use async_trait::async_trait;
 use chime_core::model::{Attempt, Backoff, Job, Occurrence, Schedule, Token};
-use fields::{record, records, values, Fields};
+use fields::{record, records, values, Fields, JOB_DEFAULTS};
 use jiff::Timestamp;
 use redis::aio::ConnectionManager;
 use scripts::Scripts;
@@ -160,24 +160,21 @@ const JOB_KEYS: [&str; 7] = [
 
 /// A new job for insert_job (lib.lua): the shared job row's columns it
 /// needs, and the job's hash fields (every column but the id, as text,
-/// nulls left out) ready to write, so the script formats nothing per job.
+/// nulls and JOB_DEFAULTS left out) ready to write, so the script formats
+/// nothing per job.
 fn job_row(job: &NewJob) -> Result<Value> {
     let Value::Object(mut row) = rows::job_row(job)? else {
         return Err(StoreError::corrupt("a job row is not an object"));
     };
-    let mut fields = vec![
-        "state".to_string(),
-        "pending".into(),
-        "attempt".into(),
-        "0".into(),
-    ];
+    let mut fields = vec!["state".to_string(), "pending".into()];
     for (name, value) in &row {
         let text = match value {
             Value::Null => continue,
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        if name != "id" {
+        let default = JOB_DEFAULTS.iter().any(|(n, v)| n == name && *v == text);
+        if name != "id" && !default {
             fields.extend([name.clone(), text]);
         }
     }
@@ -511,12 +508,13 @@ impl Store for RedisStore {
             )
             .await?;
         records(&reply, "items")?
-            .iter()
+            .into_iter()
             .map(|f| {
+                let lease_expires_at = ts(f.i64("lease_expires_at")?)?;
                 Ok(ClaimedJob {
-                    job: rows::job(f)?,
+                    job: rows::job(&f.job())?,
                     lease_token: token.clone(),
-                    lease_expires_at: ts(f.i64("lease_expires_at")?)?,
+                    lease_expires_at,
                 })
             })
             .collect()
@@ -568,8 +566,9 @@ impl Store for RedisStore {
             .and_then(Value::as_i64)
             .ok_or_else(|| StoreError::corrupt("jobs_expired: no now"))?)?;
         let rescues = records(&reply, "items")?
-            .iter()
+            .into_iter()
             .map(|f| {
+                let f = f.job();
                 let backoff = Backoff {
                     initial_ms: f.i64("backoff_initial_ms")? as u64,
                     max_ms: f.i64("backoff_max_ms")? as u64,
@@ -600,7 +599,7 @@ impl Store for RedisStore {
             .await?;
         match state_error(&reply, id, "cancel") {
             Some(e) => Err(e),
-            None => rows::job(&record(&reply, "job")?),
+            None => rows::job(&record(&reply, "job")?.job()),
         }
     }
 
@@ -610,7 +609,7 @@ impl Store for RedisStore {
             .await?;
         match state_error(&reply, id, "retry") {
             Some(e) => Err(e),
-            None => rows::job(&record(&reply, "job")?),
+            None => rows::job(&record(&reply, "job")?.job()),
         }
     }
 
@@ -631,7 +630,7 @@ impl Store for RedisStore {
 
     async fn jobs_get(&self, id: &str) -> Result<Option<Job>> {
         match self.hgetall(self.key(&["j", id])).await? {
-            Some(f) => rows::job(&with_id(f, id)).map(Some),
+            Some(f) => rows::job(&with_id(f, id).job()).map(Some),
             None => Ok(None),
         }
     }
@@ -644,7 +643,10 @@ impl Store for RedisStore {
                        "schedule_id": p.schedule_id, "before_id": p.before_id, "limit": p.limit}),
             )
             .await?;
-        records(&reply, "items")?.iter().map(rows::job).collect()
+        records(&reply, "items")?
+            .into_iter()
+            .map(|f| rows::job(&f.job()))
+            .collect()
     }
 
     async fn attempts_list(&self, job_id: &str) -> Result<Vec<Attempt>> {

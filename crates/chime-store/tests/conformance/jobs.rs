@@ -405,3 +405,64 @@ pub async fn claim_ahead_takes_only_jobs_due_soon(store: Arc<dyn Store>) {
     assert_eq!(got[0].lease_expires_at, secs(t, 30));
     assert_eq!(got[0].job.run_at, secs(t, 1));
 }
+
+/// Every field of a job reads back as written, whether at the template's
+/// defaults (which a store may leave unstored) or not, through get, list
+/// and claim.
+pub async fn jobs_read_back_as_written(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let plain = new_job("q", secs(t, 1));
+    let mut custom = new_job("q", secs(t, 2));
+    custom.namespace = "team-a".into();
+    custom.unique_key = Some("u-1".into());
+    custom.job.payload = serde_json::json!({"account": 7, "note": null});
+    custom.job.priority = -5;
+    custom.job.max_attempts = 9;
+    custom.job.timeout_ms = 1234;
+    custom.job.backoff.initial_ms = 10;
+    custom.job.backoff.max_ms = 20;
+    custom.job.target = Some(chime_core::model::Target::Http(
+        serde_json::from_value(serde_json::json!({"url": "https://example.com/h"})).unwrap(),
+    ));
+    // At the defaults' values but written out: read back the same.
+    let mut zeroes = new_job("q", secs(t, 3));
+    zeroes.job.payload = serde_json::json!(0);
+    zeroes.job.max_attempts = 1;
+    let written = vec![plain, custom, zeroes];
+    enqueue(&store, written.clone()).await;
+    let same = |job: &chime_core::model::Job, new: &NewJob| {
+        assert_eq!(job.id, new.id);
+        assert_eq!(job.namespace, new.namespace, "{}", new.id);
+        assert_eq!(job.job, new.job, "{}", new.id);
+        assert_eq!(job.run_at, new.run_at);
+        assert_eq!(job.unique_key, new.unique_key);
+    };
+    for new in &written {
+        let got = store.jobs_get(&new.id).await.unwrap().expect("stored");
+        same(&got, new);
+        assert_eq!(got.attempt, 0);
+        assert_eq!(got.state, JobState::Pending);
+    }
+    let listed = store
+        .jobs_list(chime_store::JobsList {
+            namespace: Some("team-a".into()),
+            queue: None,
+            state: None,
+            schedule_id: None,
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    same(&listed[0], &written[1]);
+    let claimed = claim(&store, &["q"], 10, secs(t, 5), 30).await;
+    // Priority first: -5 runs after the two at 0.
+    let order: Vec<&str> = claimed.iter().map(|c| c.job.id.as_str()).collect();
+    let want: Vec<&str> = [0, 2, 1].iter().map(|&i| written[i].id.as_str()).collect();
+    assert_eq!(order, want);
+    for (c, &i) in claimed.iter().zip(&[0, 2, 1]) {
+        same(&c.job, &written[i]);
+        assert_eq!(c.job.attempt, 1);
+    }
+}

@@ -17,8 +17,8 @@ for _, q in ipairs(queues) do
     local ready = key('q', q, 'r')
     local due = redis.call('ZRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by)
     for _, id in ipairs(due) do
-      local p = redis.call('HMGET', key('j', id), 'priority', 'run_at')
-      if p[1] then redis.call('ZADD', ready, ready_score(p[1], p[2]), id) end
+      local p = redis.call('HMGET', key('j', id), 'run_at', 'priority')
+      if p[1] then redis.call('ZADD', ready, ready_score(p[2] or JOB_DEFAULTS.priority, p[1]), id) end
     end
     if #due > 0 then redis.call('ZREMRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by) end
     local rows = redis.call('ZRANGE', ready, 0, A.limit - 1, 'WITHSCORES')
@@ -32,9 +32,12 @@ local items = {}
 for i = 1, math.min(#candidates, A.limit) do
   local id, q = candidates[i][1], candidates[i][3]
   taken[q] = (taken[q] or 0) + 1
-  local j = job_doc(id)
+  -- Read without filling defaults: the reply stays small and the Rust
+  -- side fills them.
+  local j = hgetall(key('j', id))
   if j then
-    local attempt = tostring(tonumber(j.attempt) + 1)
+    j.id = id
+    local attempt = tostring(tonumber(j.attempt or JOB_DEFAULTS.attempt) + 1)
     redis.call('HSET', key('j', id), 'state', 'running', 'worker', A.worker, 'lease_token', A.token,
       'lease_expires_at', expires_s, 'attempt', attempt, 'started_at', now_s)
     j.state, j.worker, j.lease_token, j.lease_expires_at, j.attempt, j.started_at =
