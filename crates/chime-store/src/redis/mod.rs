@@ -19,7 +19,7 @@ use crate::params::*;
 use crate::rows::{self, ms, spec_json, ts, Cols};
 use crate::{Result, Store, StoreError, Wakers};
 use async_trait::async_trait;
-use chime_core::model::{Attempt, Backoff, Job, Occurrence, Schedule, Token};
+use chime_core::model::{Attempt, Backoff, Job, JobState, Occurrence, Schedule, Token};
 use fields::{record, records, values, Fields, JOB_DEFAULTS};
 use jiff::Timestamp;
 use redis::aio::ConnectionManager;
@@ -181,6 +181,54 @@ fn job_row(job: &NewJob) -> Result<Value> {
     row.retain(|name, _| JOB_KEYS.contains(&name.as_str()));
     row.insert("fields".into(), json!(fields));
     Ok(Value::Object(row))
+}
+
+/// The job hash fields that hold its latest attempt (lib.lua).
+const LATEST_ATTEMPT: [&str; 8] = [
+    "state",
+    "attempt",
+    "worker",
+    "started_at",
+    "finished_at",
+    "outcome",
+    "attempt_error",
+    "output",
+];
+
+/// The latest attempt a job's hash holds, as its attempt number and the
+/// attempts hash's JSON entry: open while the job runs, ended once it
+/// finished; none while it waits (its attempts are all in the attempts
+/// hash) or when it was claimed before jobs carried their attempt.
+fn latest_attempt(f: &[Option<String>]) -> Result<Option<(String, String)>> {
+    let [Some(state), Some(n), Some(worker), Some(started_at), finished_at, outcome, error, output] =
+        f
+    else {
+        return Ok(None);
+    };
+    let time = |t: &str| -> Result<i64> {
+        t.parse()
+            .map_err(|_| StoreError::corrupt(format!("attempt time: {t:?}")))
+    };
+    let started_at = time(started_at)?;
+    let doc = match (state.as_str(), outcome, finished_at) {
+        ("running", _, _) => json!({"worker": worker, "started_at": started_at}),
+        (_, Some(outcome), Some(finished_at)) => json!({
+            "worker": worker, "started_at": started_at, "finished_at": time(finished_at)?,
+            "outcome": outcome, "error": error, "output": output,
+        }),
+        _ => return Ok(None),
+    };
+    Ok(Some((n.clone(), doc.to_string())))
+}
+
+/// A job from its hash fields: absent ones at JOB_DEFAULTS, and the lease
+/// only while it runs (a finished job keeps its last lease's fields).
+fn job(f: Fields) -> Result<Job> {
+    let mut job = rows::job(&f.job())?;
+    if job.state != JobState::Running {
+        job.lease_expires_at = None;
+    }
+    Ok(job)
 }
 
 fn ms_opt(t: Option<Timestamp>) -> Value {
@@ -512,7 +560,7 @@ impl Store for RedisStore {
             .map(|f| {
                 let lease_expires_at = ts(f.i64("lease_expires_at")?)?;
                 Ok(ClaimedJob {
-                    job: rows::job(&f.job())?,
+                    job: job(f)?,
                     lease_token: token.clone(),
                     lease_expires_at,
                 })
@@ -599,7 +647,7 @@ impl Store for RedisStore {
             .await?;
         match state_error(&reply, id, "cancel") {
             Some(e) => Err(e),
-            None => rows::job(&record(&reply, "job")?.job()),
+            None => job(record(&reply, "job")?),
         }
     }
 
@@ -609,7 +657,7 @@ impl Store for RedisStore {
             .await?;
         match state_error(&reply, id, "retry") {
             Some(e) => Err(e),
-            None => rows::job(&record(&reply, "job")?.job()),
+            None => job(record(&reply, "job")?),
         }
     }
 
@@ -630,7 +678,7 @@ impl Store for RedisStore {
 
     async fn jobs_get(&self, id: &str) -> Result<Option<Job>> {
         match self.hgetall(self.key(&["j", id])).await? {
-            Some(f) => rows::job(&with_id(f, id).job()).map(Some),
+            Some(f) => job(with_id(f, id)).map(Some),
             None => Ok(None),
         }
     }
@@ -643,43 +691,28 @@ impl Store for RedisStore {
                        "schedule_id": p.schedule_id, "before_id": p.before_id, "limit": p.limit}),
             )
             .await?;
-        records(&reply, "items")?
-            .into_iter()
-            .map(|f| rows::job(&f.job()))
-            .collect()
+        records(&reply, "items")?.into_iter().map(job).collect()
     }
 
     async fn attempts_list(&self, job_id: &str) -> Result<Vec<Attempt>> {
         let mut conn = self.conn.clone();
-        // Finished attempts, and the job's open one, which a running job
-        // carries itself (jobs_claim.lua).
-        let (mut map, open): (
+        // The attempts the job outlived, and its latest one, which the job
+        // carries itself (lib.lua): open while it runs, ended once it
+        // finished.
+        let (mut map, latest): (
             std::collections::HashMap<String, String>,
-            (
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            ),
+            Vec<Option<String>>,
         ) = redis::pipe()
             .cmd("HGETALL")
             .arg(self.key(&["a", job_id]))
             .cmd("HMGET")
             .arg(self.key(&["j", job_id]))
-            .arg(&["state", "attempt", "worker", "started_at"])
+            .arg(&LATEST_ATTEMPT)
             .query_async(&mut conn)
             .await
             .map_err(StoreError::backend)?;
-        if let (Some(state), Some(n), Some(worker), Some(started_at)) = open {
-            if state == "running" && !map.contains_key(&n) {
-                let started_at: i64 = started_at
-                    .parse()
-                    .map_err(|_| StoreError::corrupt(format!("started_at: {started_at:?}")))?;
-                map.insert(
-                    n,
-                    json!({"worker": worker, "started_at": started_at}).to_string(),
-                );
-            }
+        if let Some((n, doc)) = latest_attempt(&latest)? {
+            map.entry(n).or_insert(doc);
         }
         let mut attempts = map
             .into_iter()

@@ -329,22 +329,83 @@ pub async fn retry_and_delete_finished_jobs(store: Arc<dyn Store>) {
     complete(&store, &c, Completion::Dead, AttemptOutcome::Failed, t)
         .await
         .unwrap();
+    let dead = store.jobs_get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            dead.state,
+            dead.last_error.as_deref(),
+            dead.lease_expires_at
+        ),
+        (JobState::Dead, Some("boom"), None)
+    );
     let retried = store.jobs_retry(&id).await.unwrap();
     assert_eq!(
         (retried.state, retried.job.max_attempts),
         (JobState::Pending, 2)
     );
-    let again = claim(&store, &["q"], 1, secs(store.now().await.unwrap(), 1), 30).await;
+    let t2 = base(&store).await;
+    let again = claim(&store, &["q"], 1, secs(t2, 1), 30).await;
     assert_eq!(again[0].job.attempt, 2);
-    complete(
-        &store,
-        &again[0],
-        Completion::Succeeded,
-        AttemptOutcome::Succeeded,
-        secs(store.now().await.unwrap(), 2),
-    )
-    .await
-    .unwrap();
+    let applied = store
+        .jobs_complete(JobsComplete {
+            completions: vec![JobCompletion {
+                job_id: id.clone(),
+                lease_token: again[0].lease_token.clone(),
+                completion: Completion::Succeeded,
+                outcome: AttemptOutcome::Succeeded,
+                error: None,
+                output: Some("all done".into()),
+            }],
+            now: Some(secs(t2, 2)),
+        })
+        .await
+        .unwrap();
+    assert!(applied[0].is_ok());
+    // The run after the retry clears the failure but keeps both attempts.
+    let done = store.jobs_get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (done.state, done.last_error, done.lease_expires_at),
+        (JobState::Succeeded, None, None)
+    );
+    assert_eq!(done.finished_at, Some(secs(t2, 2)));
+    let attempts = store.attempts_list(&id).await.unwrap();
+    let seen: Vec<_> = attempts
+        .iter()
+        .map(|a| {
+            (
+                a.attempt,
+                a.worker.as_str(),
+                a.started_at,
+                a.finished_at,
+                a.outcome,
+                a.error.as_deref(),
+                a.output.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                1,
+                "w1",
+                t,
+                Some(t),
+                Some(AttemptOutcome::Failed),
+                Some("boom"),
+                None
+            ),
+            (
+                2,
+                "w1",
+                secs(t2, 1),
+                Some(secs(t2, 2)),
+                Some(AttemptOutcome::Succeeded),
+                None,
+                Some("all done")
+            ),
+        ]
+    );
     assert!(store.jobs_delete(&id).await.unwrap());
     assert_eq!(store.jobs_get(&id).await.unwrap(), None);
     assert!(store.attempts_list(&id).await.unwrap().is_empty());

@@ -8,6 +8,7 @@ if j.state ~= 'dead' and j.state ~= 'cancelled' and j.state ~= 'succeeded' then
   return reply({error = 'state', state = j.state})
 end
 local k = key('j', A.id)
+archive_finished_attempt(j)
 count(j.queue, j.state, -1)
 count(j.queue, 'pending', 1)
 redis.call('ZREM', key('fin', j.queue), A.id)

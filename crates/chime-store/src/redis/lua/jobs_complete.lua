@@ -8,13 +8,13 @@ local retried = false
 for i, c in ipairs(A.completions) do
   local j = job_head(c.id)
   if j and j.state == 'running' and j.lease_token == c.token and tonumber(j.lease_expires_at) > now then
+    local ended = {outcome = c.outcome, error = c.error, output = c.output}
     if c.state == 'pending' then
-      requeue_job(j, tonumber(c.run_at), c.error, now)
+      requeue_job(j, tonumber(c.run_at), c.error, now, ended)
       retried = true
     else
-      finish_job(j, c.state, now, c.error)
+      finish_job(j, c.state, now, c.error, ended)
     end
-    close_attempt(j, now, c.outcome, c.error, c.output)
     applied[i] = true
   else
     applied[i] = false

@@ -8,12 +8,12 @@ local ids = {}
 for _, r in ipairs(A.rescues) do
   local j = job_head(r.id)
   if j and j.state == 'running' and tonumber(j.lease_expires_at) <= now then
+    local ended = {outcome = 'lease_expired', error = 'lease expired'}
     if r.state == 'pending' then
-      requeue_job(j, tonumber(r.run_at), 'lease expired', now)
+      requeue_job(j, tonumber(r.run_at), 'lease expired', now, ended)
     else
-      finish_job(j, 'dead', now, 'lease expired')
+      finish_job(j, 'dead', now, 'lease expired', ended)
     end
-    close_attempt(j, now, 'lease_expired', 'lease expired', nil)
     ids[#ids + 1] = j.id
   end
 end

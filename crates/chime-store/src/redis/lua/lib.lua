@@ -279,28 +279,84 @@ local function insert_job(j, now)
   return true
 end
 
--- Fields that exist only while a job runs (the open attempt's start), and
--- those a finished job without an error drops.
+-- A job's latest attempt lives in the job's hash: `attempt`, `worker` and
+-- `started_at` from the claim and, once it ends a finished job, `outcome`,
+-- `attempt_error` and `output` beside the job's finished_at. An attempt
+-- the job outlives (a retry) moves to the job's attempts hash a:<id>, so a
+-- job that runs once writes no second key. lease_token and
+-- lease_expires_at count only while the job runs: a finished job keeps
+-- them (readers ignore them), which spares a command per job.
 local RUN_FIELDS = {'lease_token', 'lease_expires_at', 'started_at'}
-local RUN_AND_ERROR_FIELDS = {'last_error', unpack(RUN_FIELDS)}
+local ENDED_FIELDS = {'outcome', 'attempt_error', 'output'}
 
--- Moves a job out of pending/running into a finished state.
-local function finish_job(j, state, now, err)
+-- The attempts hash entry of attempt `n`, put together as text: cjson
+-- formats numbers slowly. The times are the digits the job's hash holds.
+local function attempt_entry(worker, started_at, finished_at, ended)
+  return table.concat({
+    '{"worker":', cjson.encode(worker or ''), ',"started_at":', started_at,
+    ',"finished_at":', finished_at, ',"outcome":', cjson.encode(ended.outcome),
+    ',"error":', present(ended.error) and cjson.encode(ended.error) or 'null',
+    ',"output":', present(ended.output) and cjson.encode(ended.output) or 'null', '}',
+  })
+end
+
+-- Writes the attempt `j` (a head read while it ran) ended as `ended`
+-- ({outcome, error, output}) to the attempts hash. Jobs claimed before
+-- the running job carried its attempt's start have it open there.
+local function archive_attempt(j, now, ended)
+  local k = key('a', j.id)
+  if present(j.started_at) then
+    redis.call('HSET', k, j.attempt, attempt_entry(j.worker, j.started_at, now_text(now), ended))
+    return
+  end
+  local raw = redis.call('HGET', k, j.attempt)
+  if not raw then return end
+  local a = cjson.decode(raw)
+  if present(a.finished_at) then return end
+  a.finished_at = now
+  a.outcome = ended.outcome
+  a.error = ended.error
+  a.output = ended.output
+  redis.call('HSET', k, j.attempt, cjson.encode(a))
+end
+
+-- Moves a job out of pending/running into a finished state; a running
+-- job's attempt ended as `ended`.
+local function finish_job(j, state, now, err, ended)
   local k = key('j', j.id)
-  if j.state == 'pending' then
-    unqueue(j.id, j.queue)
-  else
+  local running = j.state == 'running'
+  if running then
     defer('ZREM', key('running'), j.id)
+  else
+    unqueue(j.id, j.queue)
   end
   count(j.queue, j.state, -1)
   count(j.queue, state, 1)
   local now_s = now_text(now)
+  local args = {'state', state, 'finished_at', now_s}
   if present(err) then
-    redis.call('HSET', k, 'state', state, 'finished_at', now_s, 'last_error', err)
-  else
-    redis.call('HSET', k, 'state', state, 'finished_at', now_s)
+    args[#args + 1] = 'last_error'
+    args[#args + 1] = err
   end
-  redis.call('HDEL', k, unpack(present(err) and RUN_FIELDS or RUN_AND_ERROR_FIELDS))
+  if running and ended then
+    if present(j.started_at) then
+      args[#args + 1] = 'outcome'
+      args[#args + 1] = ended.outcome
+      for _, f in ipairs({'error', 'output'}) do
+        if present(ended[f]) then
+          args[#args + 1] = f == 'error' and 'attempt_error' or f
+          args[#args + 1] = ended[f]
+        end
+      end
+    else
+      archive_attempt(j, now, ended)
+    end
+  end
+  redis.call('HSET', k, unpack(args))
+  -- An earlier attempt's error goes with a finish that has none; only a
+  -- job that ran before this attempt can have one.
+  local before = tonumber(j.attempt) - (running and 1 or 0)
+  if not present(err) and before > 0 then redis.call('HDEL', k, 'last_error') end
   defer('ZADD', key('fin', j.queue), now_s, j.id)
   if present(j.unique_key) then
     local u = key('u', j.namespace, j.unique_key)
@@ -309,9 +365,11 @@ local function finish_job(j, state, now, err)
   if present(j.schedule_id) then redis.call('SREM', key('sa', j.schedule_id), j.id) end
 end
 
--- A running job goes back to pending (retry at `run_at`).
-local function requeue_job(j, run_at, err, now)
+-- A running job goes back to pending (retry at `run_at`); the attempt it
+-- ran, ended as `ended`, moves to its attempts hash.
+local function requeue_job(j, run_at, err, now, ended)
   local k = key('j', j.id)
+  archive_attempt(j, now, ended)
   defer('ZREM', key('running'), j.id)
   count(j.queue, j.state, -1)
   count(j.queue, 'pending', 1)
@@ -319,39 +377,18 @@ local function requeue_job(j, run_at, err, now)
   enqueue_pending(j.id, j.queue, run_at, j.priority, now)
 end
 
--- Writes the attempt `j` (a head read before the job left running) ran as
--- finished. A running job carries its open attempt's start; jobs claimed
--- before that layout have the open attempt in their attempts hash.
-local function close_attempt(j, now, outcome, err, output)
-  local k = key('a', j.id)
-  if j.state == 'running' and present(j.started_at) then
-    -- Put together as text: cjson formats numbers slowly, and this runs
-    -- once per job. started_at is the digits the job's hash holds.
-    redis.call('HSET', k, j.attempt, table.concat({
-      '{"worker":', cjson.encode(j.worker or ''), ',"started_at":', j.started_at,
-      ',"finished_at":', now_text(now), ',"outcome":', cjson.encode(outcome),
-      ',"error":', present(err) and cjson.encode(err) or 'null',
-      ',"output":', present(output) and cjson.encode(output) or 'null', '}',
-    }))
-    return
-  end
-  local raw = redis.call('HGET', k, j.attempt)
-  if not raw then return end
-  local a = cjson.decode(raw)
-  if present(a.finished_at) then return end
-  a.finished_at = now
-  a.outcome = outcome
-  a.error = err
-  a.output = output
-  redis.call('HSET', k, j.attempt, cjson.encode(a))
+-- A finished job's attempt moves to its attempts hash before the job runs
+-- again (`j`: the job's fields).
+local function archive_finished_attempt(j)
+  if not present(j.outcome) then return end
+  redis.call('HSET', key('a', j.id), j.attempt, attempt_entry(j.worker, j.started_at, j.finished_at,
+    {outcome = j.outcome, error = j.attempt_error, output = j.output}))
+  redis.call('HDEL', key('j', j.id), unpack(ENDED_FIELDS))
 end
 
 local function cancel_job(j, now)
-  local was_running = j.state == 'running'
-  finish_job(j, 'cancelled', now, nil)
-  if was_running or tonumber(j.attempt) > 0 then
-    close_attempt(j, now, 'cancelled', 'cancelled', nil)
-  end
+  local ended = j.state == 'running' and {outcome = 'cancelled', error = 'cancelled'} or nil
+  finish_job(j, 'cancelled', now, nil, ended)
   return job_doc(j.id)
 end
 
