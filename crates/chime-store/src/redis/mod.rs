@@ -179,6 +179,12 @@ fn job_row(job: &NewJob) -> Result<Value> {
         }
     }
     row.retain(|name, _| JOB_KEYS.contains(&name.as_str()));
+    // As text: the script passes them to ZADD, which would format numbers.
+    row.insert("run_at".into(), json!(ms(job.run_at).to_string()));
+    row.insert(
+        "ready".into(),
+        json!(ready_score(job.job.priority, ms(job.run_at))),
+    );
     row.insert("fields".into(), json!(fields));
     Ok(Value::Object(row))
 }
@@ -229,6 +235,26 @@ fn job(f: Fields) -> Result<Job> {
         job.lease_expires_at = None;
     }
     Ok(job)
+}
+
+/// A job's score in its queue's ready set: priority (highest first), then
+/// run_at, exact in a double (2001 priorities x 2^42 ms, 139 years from
+/// 2020). lib.lua's ready_score is the same formula, for jobs it moves.
+fn ready_score(priority: i32, run_at_ms: i64) -> String {
+    const EPOCH: i64 = 1_577_836_800_000;
+    let offset = (run_at_ms - EPOCH).max(0);
+    (i64::from(1000 - priority) * 4_398_046_511_104 + offset).to_string()
+}
+
+/// An occurrence's ledger entry up to its recording time, which the script
+/// appends (with the closing brace): cjson formats numbers slowly, and a
+/// fire writes one entry per occurrence.
+fn ledger_prefix(row: &Value) -> Result<String> {
+    let doc = serde_json::to_string(row).map_err(StoreError::backend)?;
+    let open = doc
+        .strip_suffix('}')
+        .ok_or_else(|| StoreError::corrupt("a ledger entry is not an object"))?;
+    Ok(format!("{open},\"recorded_at\":"))
 }
 
 fn ms_opt(t: Option<Timestamp>) -> Value {
@@ -398,6 +424,8 @@ impl Store for RedisStore {
                     .iter()
                     .map(|o| {
                         let mut row = crate::firing::occurrence_row(&f.schedule_id, o);
+                        row["ledger"] = json!(ledger_prefix(&row)?);
+                        row["scheduled_for"] = json!(ms(o.scheduled_for).to_string());
                         row["job"] = match &o.job {
                             Some(job) => job_row(job)?,
                             None => Value::Null,
@@ -405,10 +433,14 @@ impl Store for RedisStore {
                         Ok(row)
                     })
                     .collect::<Result<Vec<_>>>()?;
+                // Numbers as text: fire.lua compares and stores them as the
+                // text the schedule's header holds, formatting nothing.
                 Ok(json!({
-                    "schedule_id": f.schedule_id, "bucket": f.bucket, "epoch": f.epoch,
-                    "expected_next_fire_at": ms(f.expected_next_fire_at),
-                    "expected_version": f.expected_version, "next_fire_at": ms_opt(f.next_fire_at),
+                    "schedule_id": f.schedule_id, "bucket": f.bucket.to_string(),
+                    "epoch": f.epoch.to_string(),
+                    "expected_next_fire_at": ms(f.expected_next_fire_at).to_string(),
+                    "expected_version": f.expected_version.to_string(),
+                    "next_fire_at": f.next_fire_at.map(|t| ms(t).to_string()),
                     "overlap": serde_json::to_value(f.overlap).map_err(StoreError::backend)?, "occurrences": occurrences,
                 }))
             })

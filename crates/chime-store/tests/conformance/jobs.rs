@@ -527,3 +527,23 @@ pub async fn jobs_read_back_as_written(store: Arc<dyn Store>) {
         assert_eq!(c.job.attempt, 1);
     }
 }
+
+/// Jobs due when enqueued and jobs that became due later share one claim
+/// order: priority, then run_at.
+pub async fn claim_order_is_one_for_jobs_due_now_and_later(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let job = |priority: i32, at: i64| {
+        let mut j = new_job("q", secs(t, at));
+        j.job.priority = priority;
+        j
+    };
+    // Due at enqueue: the first two; due only later: the last two.
+    let ids = enqueue(
+        &store,
+        vec![job(0, -10), job(5, -5), job(5, 20), job(0, 20)],
+    )
+    .await;
+    let got = claim(&store, &["q"], 10, secs(t, 30), 30).await;
+    let order: Vec<&str> = got.iter().map(|c| c.job.id.as_str()).collect();
+    assert_eq!(order, vec![&*ids[1], &*ids[2], &*ids[0], &*ids[3]]);
+}

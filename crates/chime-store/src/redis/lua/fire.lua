@@ -5,31 +5,32 @@
 -- ARGV: {owner, now|null, fires: [{schedule_id, bucket, epoch,
 --        expected_next_fire_at, expected_version, next_fire_at|null,
 --        overlap, occurrences: [{scheduled_for, outcome, reason, count,
---        last_scheduled_for, job|null}]}]}
+--        last_scheduled_for, ledger, job|null}]}]}, numbers as text; `ledger`
+--        is the occurrence's ledger entry up to its recording time.
 -- Returns: {results: [{result: "applied"|"duplicate"|"stale_epoch",
 --           job_ids, skipped_overlap}]}.
 local now = now_ms()
 local OVERLAP = 'overlap: the previous job is still pending or running'
 local results = {}
 local made = false
--- A batch holds fires of few buckets: each lease is read once.
+-- A batch holds fires of few buckets: each lease is read once, and whether
+-- it is live now decided once.
 local leases = {}
 for i, f in ipairs(A.fires) do
   local lease = leases[f.bucket]
   if lease == nil then
     lease = hgetall(key('b', f.bucket)) or false
+    if lease then lease.live = lease.owner == A.owner and tonumber(lease.expires_at) > now end
     leases[f.bucket] = lease
   end
-  local s = schedule_get(f.schedule_id)
-  if not lease or lease.owner ~= A.owner or tonumber(lease.epoch) ~= tonumber(f.epoch)
-     or tonumber(lease.expires_at) <= now then
+  local s = schedule_head(f.schedule_id)
+  if not lease or not lease.live or not same(lease.epoch, f.epoch) then
     results[i] = {result = 'stale_epoch'}
-  elseif not s or not present(s.n) or tonumber(s.n) ~= tonumber(f.expected_next_fire_at)
-     or tonumber(s.v) ~= tonumber(f.expected_version) then
+  elseif not s or not present(s.n) or not same(s.n, f.expected_next_fire_at)
+     or not same(s.v, f.expected_version) then
     results[i] = {result = 'duplicate'}
   else
-    s.n = present(f.next_fire_at) and f.next_fire_at or nil
-    schedule_put(f.schedule_id, s)
+    schedule_advance(f.schedule_id, s, f.next_fire_at)
     index_due(f.schedule_id, s.b, s.p, f.next_fire_at)
     local active = {}
     if f.overlap ~= 'allow' then active = redis.call('SMEMBERS', key('sa', f.schedule_id)) end
@@ -42,6 +43,7 @@ for i, f in ipairs(A.fires) do
           job = nil
           o.outcome = 'skipped'
           o.reason = OVERLAP
+          o.ledger = nil
           skipped = true
         else
           for _, id in ipairs(active) do

@@ -150,11 +150,42 @@ local function schedule_put(id, s)
   }, ',') .. '|' .. s.s)
 end
 
+-- A schedule's header alone, which is all a fire needs: GETRANGE spares
+-- copying the spec into Lua and back. `off` is where next_fire_ms starts,
+-- so a fire that keeps its width rewrites only those digits (SETRANGE).
+-- The header is at most 61 bytes (a 5-digit bucket, 10-digit version).
+local function schedule_head(id)
+  local raw = redis.call('GETRANGE', key('s', id), 0, 63)
+  if raw == '' then return nil end
+  if string.sub(raw, 1, 1) == '{' then return schedule_get(id) end
+  local b, p, v, n = string.match(raw, '^(%d+),(%d),(%d+),(%d*),')
+  if not b then return nil end
+  return {b = b, p = p, v = v, n = n ~= '' and n or nil, off = #b + #p + #v + 3}
+end
+
+-- Moves a schedule's next fire (`s` from schedule_head).
+local function schedule_advance(id, s, next_fire_at)
+  local n = present(next_fire_at) and text(next_fire_at) or nil
+  if s.off and s.n and n and #n == #s.n then
+    redis.call('SETRANGE', key('s', id), s.off, n)
+    return
+  end
+  local whole = schedule_get(id)
+  whole.n = n
+  schedule_put(id, whole)
+end
+
+-- Numbers a script compares as the text both sides hold; records from
+-- before numbers travelled as text hold them as numbers.
+local function same(a, b)
+  return a == b or tonumber(a) == tonumber(b)
+end
+
 -- Schedules are listed from one small sorted set per bucket (ids at score
 -- 0): kept small, Redis stores each compactly, where one set of every
 -- schedule would cost about 100 bytes an entry. `sl` holds the buckets in use.
 local function listing_add(id, bucket)
-  redis.call('ZADD', key('sl', bucket), 0, id)
+  redis.call('ZADD', key('sl', bucket), '0', id)
   redis.call('SADD', key('sl'), bucket)
 end
 
@@ -185,14 +216,21 @@ end
 ---------------------------------------------------------------- ledger
 
 -- Records one occurrence under its fire key; false when the key was taken.
+-- A fire's occurrence comes with its entry written up to the recording
+-- time (`ledger`), which a script that changes the occurrence drops.
 local function record(schedule_id, o, now)
-  local at = int(tonumber(o.scheduled_for))
-  local doc = {
-    schedule_id = schedule_id, scheduled_for = at, outcome = o.outcome,
-    reason = o.reason, job_id = o.job_id, count = o.count,
-    last_scheduled_for = o.last_scheduled_for, recorded_at = now_text(now),
-  }
-  if redis.call('HSETNX', key('od', schedule_id), at, cjson.encode(doc)) == 0 then
+  local at = text(o.scheduled_for)
+  local doc
+  if present(o.ledger) then
+    doc = o.ledger .. now_text(now) .. '}'
+  else
+    doc = cjson.encode({
+      schedule_id = schedule_id, scheduled_for = at, outcome = o.outcome,
+      reason = o.reason, job_id = o.job_id, count = o.count,
+      last_scheduled_for = o.last_scheduled_for, recorded_at = now_text(now),
+    })
+  end
+  if redis.call('HSETNX', key('od', schedule_id), at, doc) == 0 then
     return false
   end
   redis.call('ZADD', key('o', schedule_id), at, at)
@@ -204,6 +242,9 @@ end
 
 -- Claim order within a queue: priority (highest first), then run_at, as one
 -- score exact in a double: 2001 priorities x 2^42 ms (139 years from 2020).
+-- A new job's score comes from Rust as text (mod.rs's ready_score, the
+-- same formula): Redis formats a Lua number passed to a command with
+-- snprintf, about 1 µs each, so scores travel as text where they can.
 local EPOCH = 1577836800000
 local function ready_score(priority, run_at)
   local offset = math.max(0, tonumber(run_at) - EPOCH)
@@ -246,10 +287,10 @@ end
 -- A pending job due by now goes straight to its queue's ready set; a later
 -- one waits in the delayed set until a claim ahead of or at its run_at
 -- moves it (reading its priority then).
-local function enqueue_pending(id, queue, run_at, priority, now)
+local function enqueue_pending(id, queue, run_at, priority, now, score)
   defer('SADD', key('queues'), queue)
-  if run_at <= now then
-    redis.call('ZADD', key('q', queue, 'r'), ready_score(priority, run_at), id)
+  if tonumber(run_at) <= now then
+    redis.call('ZADD', key('q', queue, 'r'), score or ready_score(priority, run_at), id)
   else
     redis.call('ZADD', key('q', queue, 'd'), run_at, id)
   end
@@ -269,12 +310,12 @@ local function insert_job(j, now)
     if redis.call('SET', u, j.id, 'NX') == false then return false end
   end
   redis.call('HSET', key('j', j.id), 'created_at', now_text(now), unpack(j.fields))
-  defer('ZADD', key('jobs'), 0, j.id)
+  defer('ZADD', key('jobs'), '0', j.id)
   if present(j.schedule_id) then
-    redis.call('ZADD', key('sj', j.schedule_id), 0, j.id)
+    redis.call('ZADD', key('sj', j.schedule_id), '0', j.id)
     redis.call('SADD', key('sa', j.schedule_id), j.id)
   end
-  enqueue_pending(j.id, j.queue, tonumber(j.run_at), j.priority, now)
+  enqueue_pending(j.id, j.queue, j.run_at, j.priority, now, j.ready)
   count(j.queue, 'pending', 1)
   return true
 end
