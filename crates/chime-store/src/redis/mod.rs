@@ -35,7 +35,14 @@ pub struct RedisStore {
     /// `{prefix}:`: the hash tag every key starts with.
     prefix: String,
     scripts: Arc<Scripts>,
+    /// Job ids a filtered job list examines per script call (jobs_list).
+    list_slice: u32,
 }
+
+/// A filtered job list examines the job list from the newest id down, this
+/// many ids per script call, so a filter few jobs match never holds Redis
+/// for long (a few milliseconds a slice) however many jobs it keeps.
+const LIST_SLICE: u32 = 500;
 
 /// Parsed `redis://…[?prefix=NAME]`: the prefix (default `chime`) keeps
 /// deployments sharing one Redis apart.
@@ -81,9 +88,17 @@ impl RedisStore {
             client,
             prefix: format!("{{{prefix}}}:"),
             scripts: Arc::new(Scripts::load()),
+            list_slice: LIST_SLICE,
         };
         store.check_persistence().await;
         Ok(store)
+    }
+
+    /// The same store, listing jobs `n` ids per script call (tests use a
+    /// small slice to list across several).
+    pub fn with_list_slice(mut self, n: u32) -> RedisStore {
+        self.list_slice = n.max(1);
+        self
     }
 
     /// Warns when the server would lose acknowledged writes on a restart.
@@ -716,14 +731,28 @@ impl Store for RedisStore {
     }
 
     async fn jobs_list(&self, p: JobsList) -> Result<Vec<Job>> {
-        let reply = self
-            .call(
-                &self.scripts.jobs_list,
-                json!({"namespace": p.namespace, "queue": p.queue, "state": p.state.map(|s| s.as_str()),
-                       "schedule_id": p.schedule_id, "before_id": p.before_id, "limit": p.limit}),
-            )
-            .await?;
-        records(&reply, "items")?.into_iter().map(job).collect()
+        let limit = p.limit as usize;
+        let mut jobs = Vec::new();
+        let mut before = p.before_id;
+        // One slice per call: other clients' commands run between them.
+        while jobs.len() < limit {
+            let reply = self
+                .call(
+                    &self.scripts.jobs_list,
+                    json!({"namespace": p.namespace, "queue": p.queue, "state": p.state.map(|s| s.as_str()),
+                           "schedule_id": p.schedule_id, "before_id": before, "limit": limit - jobs.len(),
+                           "slice": self.list_slice}),
+                )
+                .await?;
+            for f in records(&reply, "items")? {
+                jobs.push(job(f)?);
+            }
+            match reply.get("resume").and_then(Value::as_str) {
+                Some(id) => before = Some(id.to_string()),
+                None => break,
+            }
+        }
+        Ok(jobs)
     }
 
     async fn attempts_list(&self, job_id: &str) -> Result<Vec<Attempt>> {
