@@ -336,8 +336,8 @@ end
 local RUN_FIELDS = {'lease_token', 'lease_expires_at', 'started_at'}
 local ENDED_FIELDS = {'outcome', 'attempt_error', 'output'}
 
--- The attempts hash entry of attempt `n`, put together as text: cjson
--- formats numbers slowly. The times are the digits the job's hash holds.
+-- An attempts hash entry, put together as text: cjson formats numbers
+-- slowly. The times are the digits the job's hash holds.
 local function attempt_entry(worker, started_at, finished_at, ended)
   return table.concat({
     '{"worker":', cjson.encode(worker or ''), ',"started_at":', started_at,
@@ -389,11 +389,13 @@ local function finish_job(j, state, now, err, ended)
     if present(j.started_at) then
       args[#args + 1] = 'outcome'
       args[#args + 1] = ended.outcome
-      for _, f in ipairs({'error', 'output'}) do
-        if present(ended[f]) then
-          args[#args + 1] = f == 'error' and 'attempt_error' or f
-          args[#args + 1] = ended[f]
-        end
+      if present(ended.error) then
+        args[#args + 1] = 'attempt_error'
+        args[#args + 1] = ended.error
+      end
+      if present(ended.output) then
+        args[#args + 1] = 'output'
+        args[#args + 1] = ended.output
       end
     else
       archive_attempt(j, now, ended)
