@@ -161,14 +161,14 @@ impl RedisStore {
     }
 }
 
-/// The columns of the shared job row (rows::job_row) insert_job reads;
-/// the rest travel only inside `fields`.
-const JOB_KEYS: [&str; 7] = [
+/// The columns of the shared job row (rows::job_row) insert_job reads
+/// (run_at and the ready score are added as text); the rest travel only
+/// inside `fields`.
+const JOB_KEYS: [&str; 6] = [
     "id",
     "namespace",
     "queue",
     "priority",
-    "run_at",
     "schedule_id",
     "unique_key",
 ];

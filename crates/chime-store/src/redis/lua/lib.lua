@@ -150,10 +150,6 @@ local function schedule_put(id, s)
   }, ',') .. '|' .. s.s)
 end
 
--- Header offsets as text, made once a script (a number passed to a
--- command is formatted each time).
-local OFFSETS = {}
-
 -- A schedule's header alone, which is all a fire needs: GETRANGE spares
 -- copying the spec into Lua and back. `off` is where next_fire_ms starts,
 -- so a fire that keeps its width rewrites only those digits (SETRANGE).
@@ -164,9 +160,7 @@ local function schedule_head(id)
   if string.sub(raw, 1, 1) == '{' then return schedule_get(id) end
   local b, p, v, n = string.match(raw, '^(%d+),(%d),(%d+),(%d*),')
   if not b then return nil end
-  local off = #b + #p + #v + 3
-  OFFSETS[off] = OFFSETS[off] or tostring(off)
-  return {b = b, p = p, v = v, n = n ~= '' and n or nil, off = OFFSETS[off]}
+  return {b = b, p = p, v = v, n = n ~= '' and n or nil, off = #b + #p + #v + 3}
 end
 
 -- Moves a schedule's next fire (`s` from schedule_head).
