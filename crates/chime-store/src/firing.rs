@@ -76,6 +76,13 @@ pub(crate) fn advance_rows<'a>(fires: impl Iterator<Item = &'a ScheduleFire>) ->
         .collect()
 }
 
+/// What an occurrence becomes when overlap `skip` holds its job back.
+pub(crate) fn skip_for_overlap(occ: &mut NewOccurrence) {
+    occ.job = None;
+    occ.outcome = OccurrenceOutcome::Skipped;
+    occ.reason = Some(OVERLAP_REASON.to_string());
+}
+
 /// `{schedule_id, scheduled_for, outcome, reason, job_id, count, last_scheduled_for}`.
 pub(crate) fn occurrence_row(schedule_id: &str, occ: &NewOccurrence) -> Value {
     json!({
@@ -162,9 +169,7 @@ async fn fire_checking_overlap(
     for mut occ in fire.occurrences {
         if occ.job.is_some() && !active.is_empty() {
             if fire.overlap == Overlap::Skip {
-                occ.job = None;
-                occ.outcome = OccurrenceOutcome::Skipped;
-                occ.reason = Some(OVERLAP_REASON.to_string());
+                skip_for_overlap(&mut occ);
                 skipped_overlap = true;
             } else {
                 for id in active.drain(..) {

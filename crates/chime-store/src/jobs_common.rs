@@ -1,4 +1,4 @@
-//! Job bookkeeping shared by the SQL backends: the batch rows of a
+//! Job bookkeeping shared by the backends: the batch rows of a
 //! completion, what an expired lease turns a job into, and queue counts.
 
 use crate::params::*;
@@ -8,13 +8,20 @@ use chime_core::retry::backoff_delay;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
+/// The state a completion moves its job to, and when a retry runs.
+pub(crate) fn completion_state(c: &Completion) -> (JobState, Option<Timestamp>) {
+    match *c {
+        Completion::Succeeded => (JobState::Succeeded, None),
+        Completion::Retry { at } => (JobState::Pending, Some(at)),
+        Completion::Dead => (JobState::Dead, None),
+    }
+}
+
 /// `{id, token, state, run_at, finished_at, error}` for the finish batch.
 pub(crate) fn finish_row(c: &JobCompletion, now: Timestamp) -> Value {
-    let (state, run_at, finished_at) = match c.completion {
-        Completion::Succeeded => (JobState::Succeeded, None, Some(ms(now))),
-        Completion::Retry { at } => (JobState::Pending, Some(ms(at)), None),
-        Completion::Dead => (JobState::Dead, None, Some(ms(now))),
-    };
+    let (state, run_at) = completion_state(&c.completion);
+    let run_at = run_at.map(ms);
+    let finished_at = (state != JobState::Pending).then(|| ms(now));
     json!({
         "id": c.job_id, "token": c.lease_token, "state": state.as_str(),
         "run_at": run_at, "finished_at": finished_at, "error": c.error,

@@ -13,14 +13,15 @@
 
 mod fields;
 mod scripts;
+mod wire;
 
-use crate::jobs_common::{after_expired_lease, completion_row, with_paused};
+use crate::jobs_common::{after_expired_lease, with_paused};
 use crate::params::*;
 use crate::rows::{self, ms, spec_json, ts, Cols};
 use crate::{Result, Store, StoreError, Wakers};
 use async_trait::async_trait;
 use chime_core::model::{Attempt, Backoff, Job, JobState, Occurrence, Schedule, Token};
-use fields::{record, records, values, Fields, JOB_DEFAULTS};
+use fields::{record, records, values, Fields};
 use jiff::Timestamp;
 use redis::aio::ConnectionManager;
 use scripts::Scripts;
@@ -127,15 +128,36 @@ impl RedisStore {
         }
     }
 
-    /// Runs one script with `args` as its JSON parameters.
-    async fn call(&self, script: &redis::Script, args: Value) -> Result<Value> {
+    /// Runs one script with `args` as its JSON parameters and, for the hot
+    /// scripts, `plain` after them (see wire.rs).
+    async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        args: Value,
+        plain: Vec<String>,
+    ) -> Result<T> {
         let mut conn = self.conn.clone();
-        let raw: String = script
+        script
             .key(&self.prefix)
             .arg(args.to_string())
+            .arg(plain)
             .invoke_async(&mut conn)
             .await
-            .map_err(StoreError::backend)?;
+            .map_err(StoreError::backend)
+    }
+
+    /// Runs one script that replies with a JSON document.
+    async fn call(&self, script: &redis::Script, args: Value) -> Result<Value> {
+        self.call_with(script, args, Vec::new()).await
+    }
+
+    async fn call_with(
+        &self,
+        script: &redis::Script,
+        args: Value,
+        plain: Vec<String>,
+    ) -> Result<Value> {
+        let raw: String = self.invoke(script, args, plain).await?;
         serde_json::from_str(&raw).map_err(|e| StoreError::corrupt(format!("script reply: {e}")))
     }
 
@@ -159,49 +181,6 @@ impl RedisStore {
     fn key(&self, parts: &[&str]) -> String {
         format!("{}{}", self.prefix, parts.join(":"))
     }
-}
-
-/// The columns of the shared job row (rows::job_row) insert_job reads
-/// (run_at and the ready score are added as text); the rest travel only
-/// inside `fields`.
-const JOB_KEYS: [&str; 6] = [
-    "id",
-    "namespace",
-    "queue",
-    "priority",
-    "schedule_id",
-    "unique_key",
-];
-
-/// A new job for insert_job (lib.lua): the shared job row's columns it
-/// needs, and the job's hash fields (every column but the id, as text,
-/// nulls and JOB_DEFAULTS left out) ready to write, so the script formats
-/// nothing per job.
-fn job_row(job: &NewJob) -> Result<Value> {
-    let Value::Object(mut row) = rows::job_row(job)? else {
-        return Err(StoreError::corrupt("a job row is not an object"));
-    };
-    let mut fields = vec!["state".to_string(), "pending".into()];
-    for (name, value) in &row {
-        let text = match value {
-            Value::Null => continue,
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let default = JOB_DEFAULTS.iter().any(|(n, v)| n == name && *v == text);
-        if name != "id" && !default {
-            fields.extend([name.clone(), text]);
-        }
-    }
-    row.retain(|name, _| JOB_KEYS.contains(&name.as_str()));
-    // As text: the script passes them to ZADD, which would format numbers.
-    row.insert("run_at".into(), json!(ms(job.run_at).to_string()));
-    row.insert(
-        "ready".into(),
-        json!(ready_score(job.job.priority, ms(job.run_at))),
-    );
-    row.insert("fields".into(), json!(fields));
-    Ok(Value::Object(row))
 }
 
 /// The job hash fields that hold its latest attempt (lib.lua).
@@ -250,26 +229,6 @@ fn job(f: Fields) -> Result<Job> {
         job.lease_expires_at = None;
     }
     Ok(job)
-}
-
-/// A job's score in its queue's ready set: priority (highest first), then
-/// run_at, exact in a double (2001 priorities x 2^42 ms, 139 years from
-/// 2020). lib.lua's ready_score is the same formula, for jobs it moves.
-fn ready_score(priority: i32, run_at_ms: i64) -> String {
-    const EPOCH: i64 = 1_577_836_800_000;
-    let offset = (run_at_ms - EPOCH).max(0);
-    (i64::from(1000 - priority) * 4_398_046_511_104 + offset).to_string()
-}
-
-/// An occurrence's ledger entry up to its recording time, which the script
-/// appends (with the closing brace): cjson formats numbers slowly, and a
-/// fire writes one entry per occurrence.
-fn ledger_prefix(row: &Value) -> Result<String> {
-    let doc = serde_json::to_string(row).map_err(StoreError::backend)?;
-    let open = doc
-        .strip_suffix('}')
-        .ok_or_else(|| StoreError::corrupt("a ledger entry is not an object"))?;
-    Ok(format!("{open},\"recorded_at\":"))
 }
 
 fn ms_opt(t: Option<Timestamp>) -> Value {
@@ -418,72 +377,28 @@ impl Store for RedisStore {
 
     async fn schedules_due(&self, p: SchedulesDue) -> Result<Vec<Schedule>> {
         let reply = self
-            .call(
+            .invoke(
                 &self.scripts.schedules_due,
                 json!({"buckets": p.buckets, "until": ms(p.until), "limit": p.limit}),
+                Vec::new(),
             )
             .await?;
-        records(&reply, "items")?
-            .iter()
-            .map(rows::schedule)
-            .collect()
+        wire::due_schedules(reply)
     }
 
     async fn fire(&self, p: FireBatch) -> Result<Vec<FireResult>> {
-        let fires = p
-            .fires
-            .iter()
-            .map(|f| {
-                let occurrences = f
-                    .occurrences
-                    .iter()
-                    .map(|o| {
-                        let mut row = crate::firing::occurrence_row(&f.schedule_id, o);
-                        row["ledger"] = json!(ledger_prefix(&row)?);
-                        row["scheduled_for"] = json!(ms(o.scheduled_for).to_string());
-                        row["job"] = match &o.job {
-                            Some(job) => job_row(job)?,
-                            None => Value::Null,
-                        };
-                        Ok(row)
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                // Numbers as text: fire.lua compares and stores them as the
-                // text the schedule's header holds, formatting nothing.
-                Ok(json!({
-                    "schedule_id": f.schedule_id, "bucket": f.bucket.to_string(),
-                    "epoch": f.epoch.to_string(),
-                    "expected_next_fire_at": ms(f.expected_next_fire_at).to_string(),
-                    "expected_version": f.expected_version.to_string(),
-                    "next_fire_at": f.next_fire_at.map(|t| ms(t).to_string()),
-                    "overlap": serde_json::to_value(f.overlap).map_err(StoreError::backend)?, "occurrences": occurrences,
-                }))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut plain = Vec::new();
+        for f in &p.fires {
+            wire::fire_args(f, &mut plain)?;
+        }
         let reply = self
-            .call(
+            .invoke(
                 &self.scripts.fire,
-                json!({"owner": p.owner, "now": ms_opt(p.now), "fires": fires}),
+                json!({"owner": p.owner, "now": ms_opt(p.now)}),
+                plain,
             )
             .await?;
-        values(&reply, "results")
-            .into_iter()
-            .map(|r| match r.get("result").and_then(Value::as_str) {
-                Some("applied") => Ok(FireResult::Applied {
-                    job_ids: values(r, "job_ids")
-                        .into_iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect(),
-                    skipped_overlap: r
-                        .get("skipped_overlap")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                }),
-                Some("duplicate") => Ok(FireResult::Duplicate),
-                Some("stale_epoch") => Ok(FireResult::StaleEpoch),
-                other => Err(StoreError::corrupt(format!("fire result {other:?}"))),
-            })
-            .collect()
+        wire::fire_results(reply)
     }
 
     async fn buckets_acquire(&self, p: BucketsAcquire) -> Result<Vec<BucketLease>> {
@@ -573,46 +488,28 @@ impl Store for RedisStore {
     }
 
     async fn jobs_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
-        let rows = jobs.iter().map(job_row).collect::<Result<Vec<_>>>()?;
+        let mut plain = Vec::new();
+        for job in &jobs {
+            wire::job_args(job, &mut plain)?;
+        }
         let reply = self
-            .call(&self.scripts.jobs_enqueue, json!({"jobs": rows}))
+            .invoke(&self.scripts.jobs_enqueue, json!({}), plain)
             .await?;
-        records(&reply, "items")?
-            .iter()
-            .map(|f| {
-                Ok(Enqueued {
-                    id: f.string("id")?,
-                    duplicate: f
-                        .0
-                        .get("duplicate")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                })
-            })
-            .collect()
+        wire::enqueued(reply)
     }
 
     async fn jobs_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
         let token = uuid::Uuid::now_v7().to_string();
         let reply = self
-            .call(
+            .invoke(
                 &self.scripts.jobs_claim,
                 json!({"queues": p.queues, "due_by": ms_opt(p.due_by), "limit": p.limit,
                        "worker": p.worker, "token": token, "lease_ms": p.lease.as_millis() as i64,
                        "now": ms_opt(p.now)}),
+                Vec::new(),
             )
             .await?;
-        records(&reply, "items")?
-            .into_iter()
-            .map(|f| {
-                let lease_expires_at = ts(f.i64("lease_expires_at")?)?;
-                Ok(ClaimedJob {
-                    job: job(f)?,
-                    lease_token: token.clone(),
-                    lease_expires_at,
-                })
-            })
-            .collect()
+        wire::claimed(reply, &p.worker, &token)
     }
 
     async fn jobs_heartbeat(&self, p: JobsHeartbeat) -> Result<Timestamp> {
@@ -629,24 +526,18 @@ impl Store for RedisStore {
     }
 
     async fn jobs_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
-        let rows: Vec<Value> = p
-            .completions
-            .iter()
-            .map(|c| completion_row(c, p.now))
-            .collect();
+        let mut plain = Vec::with_capacity(p.completions.len() * 7);
+        for c in &p.completions {
+            wire::completion_args(c, &mut plain);
+        }
         let reply = self
-            .call(
+            .invoke(
                 &self.scripts.jobs_complete,
-                json!({"completions": rows, "now": ms_opt(p.now)}),
+                json!({"now": ms_opt(p.now)}),
+                plain,
             )
             .await?;
-        let applied = values(&reply, "applied");
-        Ok((0..p.completions.len())
-            .map(|i| match applied.get(i).and_then(|v| v.as_bool()) {
-                Some(true) => Ok(()),
-                _ => Err(StoreError::LeaseLost),
-            })
-            .collect())
+        Ok(wire::applied(reply, p.completions.len()))
     }
 
     async fn jobs_rescue(&self, p: JobsRescue) -> Result<Vec<String>> {

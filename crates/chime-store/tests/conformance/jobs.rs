@@ -547,3 +547,86 @@ pub async fn claim_order_is_one_for_jobs_due_now_and_later(store: Arc<dyn Store>
     let order: Vec<&str> = got.iter().map(|c| c.job.id.as_str()).collect();
     assert_eq!(order, vec![&*ids[1], &*ids[2], &*ids[0], &*ids[3]]);
 }
+
+/// A claim over several queues takes their jobs in one order (priority,
+/// then run_at), as if they were one queue.
+pub async fn claim_across_queues_merges_their_orders(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let job = |queue: &str, priority: i32, at: i64| {
+        let mut j = new_job(queue, secs(t, at));
+        j.job.priority = priority;
+        j
+    };
+    let ids = enqueue(
+        &store,
+        vec![
+            job("a", 0, -50),
+            job("b", 0, -40),
+            job("a", 0, -30),
+            job("b", 7, -1),
+            job("a", -2, -60),
+            job("b", 0, -45),
+            job("c", 9, -100),
+        ],
+    )
+    .await;
+    let got = claim(&store, &["a", "b"], 5, t, 30).await;
+    let order: Vec<&str> = got.iter().map(|c| c.job.id.as_str()).collect();
+    assert_eq!(
+        order,
+        vec![&*ids[3], &*ids[0], &*ids[5], &*ids[1], &*ids[2]]
+    );
+    let rest = claim(&store, &["a", "b"], 5, t, 30).await;
+    assert_eq!(
+        rest.iter().map(|c| c.job.id.as_str()).collect::<Vec<_>>(),
+        vec![&*ids[4]]
+    );
+}
+
+/// An attempt's error and output read back as written: an empty text
+/// stays empty, apart from none.
+pub async fn attempt_texts_read_back_exactly(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let mut j = new_job("q", secs(t, -1));
+    j.job.max_attempts = 2;
+    let id = enqueue(&store, vec![j]).await.remove(0);
+    let texts = [
+        (Some(String::new()), Some("line one\n\"two\" ✓".to_string())),
+        (Some("=starts with =".to_string()), Some(String::new())),
+    ];
+    for (i, (error, output)) in texts.iter().enumerate() {
+        let now = secs(t, 10 * i as i64);
+        let c = claim(&store, &["q"], 1, now, 30).await.remove(0);
+        let completion = if i == 0 {
+            Completion::Retry { at: now }
+        } else {
+            Completion::Dead
+        };
+        let applied = store
+            .jobs_complete(JobsComplete {
+                completions: vec![JobCompletion {
+                    job_id: c.job.id.clone(),
+                    lease_token: c.lease_token.clone(),
+                    completion,
+                    outcome: AttemptOutcome::Failed,
+                    error: error.clone(),
+                    output: output.clone(),
+                }],
+                now: Some(secs(now, 1)),
+            })
+            .await
+            .unwrap();
+        assert!(applied[0].is_ok());
+    }
+    let attempts = store.attempts_list(&id).await.unwrap();
+    let seen: Vec<_> = attempts
+        .iter()
+        .map(|a| (a.error.clone(), a.output.clone()))
+        .collect();
+    assert_eq!(seen, texts.to_vec());
+    let job = store.jobs_get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.state, job.last_error.as_deref()),
+        (JobState::Dead, Some("=starts with ="))
+    );
+}

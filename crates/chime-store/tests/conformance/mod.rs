@@ -52,6 +52,8 @@ macro_rules! conformance_suite {
             jobs::retry_and_delete_finished_jobs,
             jobs::unique_keys_dedupe_while_active,
             jobs::jobs_read_back_as_written,
+            jobs::claim_across_queues_merges_their_orders,
+            jobs::attempt_texts_read_back_exactly,
             maintenance::counts_per_queue_and_state,
             maintenance::paused_queues_are_not_claimed,
             maintenance::retention_prunes_finished_jobs_and_ledger,

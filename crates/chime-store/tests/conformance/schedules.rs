@@ -189,7 +189,7 @@ pub async fn due_respects_buckets_pause_and_time(store: Arc<dyn Store>) {
     let t = base(&store).await;
     let due = create(&store, "due", 1, Some(t)).await;
     let _later = create(&store, "later", 1, Some(secs(t, 10))).await;
-    let _other_bucket = create(&store, "other", 2, Some(t)).await;
+    let other_bucket = create(&store, "other", 2, Some(t)).await;
     let _no_fire = create(&store, "done", 1, None).await;
     let mut paused_spec = spec("paused");
     paused_spec.paused = true;
@@ -228,4 +228,18 @@ pub async fn due_respects_buckets_pause_and_time(store: Arc<dyn Store>) {
     assert!(wider
         .windows(2)
         .all(|w| w[0].next_fire_at <= w[1].next_fire_at));
+    // More due than the limit: the earliest, whatever their buckets.
+    let first = store
+        .schedules_due(SchedulesDue {
+            buckets: vec![2, 1],
+            until: secs(t, 10),
+            limit: 2,
+        })
+        .await
+        .unwrap();
+    let mut ids: Vec<&str> = first.iter().map(|s| s.id.as_str()).collect();
+    ids.sort();
+    let mut want = vec![due.id.as_str(), other_bucket.id.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
 }

@@ -2,67 +2,77 @@
 -- must be `owner`'s at `epoch`, the schedule's next fire and version the
 -- expected ones; then its occurrences are recorded under their fire keys,
 -- their jobs made (overlap skip/replace honoured) and the schedule advanced.
--- ARGV: {owner, now|null, fires: [{schedule_id, bucket, epoch,
---        expected_next_fire_at, expected_version, next_fire_at|null,
---        overlap, occurrences: [{scheduled_for, outcome, reason, count,
---        last_scheduled_for, ledger, job|null}]}]}, numbers as text; `ledger`
---        is the occurrence's ledger entry up to its recording time.
--- Returns: {results: [{result: "applied"|"duplicate"|"stale_epoch",
---           job_ids, skipped_overlap}]}.
+-- ARGV: {owner, now|null}, then per fire, as plain strings (numbers as
+--   text): schedule_id, bucket, epoch, expected_next_fire_at,
+--   expected_version, next_fire_at ('' for none), overlap, the number of
+--   occurrences; then per occurrence: scheduled_for, its ledger entry up to
+--   its recording time, the entry to record instead if overlap skips its
+--   job ('' where it cannot), then '1' and the job to make (lib.lua's
+--   job_at) or '0'.
+-- Returns: an array with one array per fire: {'applied', skipped_overlap
+--   (0|1), job ids made...}, {'duplicate'} or {'stale_epoch'}.
 local now = now_ms()
-local OVERLAP = 'overlap: the previous job is still pending or running'
-local results = {}
+local out = {}
 local made = false
 -- A batch holds fires of few buckets: each lease is read once, and whether
 -- it is live now decided once.
 local leases = {}
-for i, f in ipairs(A.fires) do
-  local lease = leases[f.bucket]
-  if lease == nil then
-    lease = hgetall(key('b', f.bucket)) or false
-    if lease then lease.live = lease.owner == A.owner and tonumber(lease.expires_at) > now end
-    leases[f.bucket] = lease
+local i = 2
+while i <= #ARGV do
+  local id, bucket, epoch, expected_next, expected_version, next_fire, overlap =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], opt(ARGV[i + 5]), ARGV[i + 6]
+  local occurrences = {}
+  local n = tonumber(ARGV[i + 7])
+  i = i + 8
+  for k = 1, n do
+    local o = {at = ARGV[i], ledger = ARGV[i + 1], skipped = opt(ARGV[i + 2])}
+    i = i + 4
+    if ARGV[i - 1] == '1' then
+      o.job = job_at(i)
+      i = o.job.next
+    end
+    occurrences[k] = o
   end
-  local s = schedule_head(f.schedule_id)
-  if not lease or not lease.live or not same(lease.epoch, f.epoch) then
-    results[i] = {result = 'stale_epoch'}
-  elseif not s or not present(s.n) or not same(s.n, f.expected_next_fire_at)
-     or not same(s.v, f.expected_version) then
-    results[i] = {result = 'duplicate'}
+  local lease = leases[bucket]
+  if lease == nil then
+    lease = hgetall(key('b', bucket)) or false
+    if lease then lease.live = lease.owner == A.owner and tonumber(lease.expires_at) > now end
+    leases[bucket] = lease
+  end
+  local s = schedule_head(id)
+  if not lease or not lease.live or not same(lease.epoch, epoch) then
+    out[#out + 1] = {'stale_epoch'}
+  elseif not s or not present(s.n) or not same(s.n, expected_next) or not same(s.v, expected_version) then
+    out[#out + 1] = {'duplicate'}
   else
-    schedule_advance(f.schedule_id, s, f.next_fire_at)
-    index_due(f.schedule_id, s.b, s.p, f.next_fire_at)
+    schedule_advance(id, s, next_fire)
+    index_due(id, s.b, s.p, next_fire)
     local active = {}
-    if f.overlap ~= 'allow' then active = redis.call('SMEMBERS', key('sa', f.schedule_id)) end
-    local job_ids = {}
-    local skipped = false
-    for _, o in ipairs(f.occurrences) do
-      local job = present(o.job) and o.job or nil
+    if overlap ~= 'allow' then active = redis.call('SMEMBERS', key('sa', id)) end
+    local result = {'applied', 0}
+    for _, o in ipairs(occurrences) do
+      local job, ledger = o.job, o.ledger
       if job and #active > 0 then
-        if f.overlap == 'skip' then
-          job = nil
-          o.outcome = 'skipped'
-          o.reason = OVERLAP
-          o.ledger = nil
-          skipped = true
+        if overlap == 'skip' then
+          job, ledger = nil, o.skipped
+          result[2] = 1
         else
-          for _, id in ipairs(active) do
-            local old = job_doc(id)
+          for _, old_id in ipairs(active) do
+            local old = job_doc(old_id)
             if old and (old.state == 'pending' or old.state == 'running') then cancel_job(old, now) end
           end
           active = {}
         end
       end
-      o.job_id = job and job.id or nil
-      if record(f.schedule_id, o, now) and job then
+      if record_doc(id, o.at, ledger .. now_text(now) .. '}', now) and job then
         insert_job(job, now)
-        job_ids[#job_ids + 1] = job.id
+        result[#result + 1] = job.id
         active[#active + 1] = job.id
         made = true
       end
     end
-    results[i] = {result = 'applied', job_ids = job_ids, skipped_overlap = skipped}
+    out[#out + 1] = result
   end
 end
 if made then redis.call('PUBLISH', key('changed'), 'jobs') end
-return reply({results = results})
+return reply_array(out)

@@ -3,14 +3,18 @@
 -- skipped. Each claimed job runs under a new lease and gets an attempt,
 -- whose start the job carries until it finishes.
 -- ARGV: {queues: [name], due_by|null, limit, worker, token, lease_ms, now|null}
--- Returns: {items: [job fields]} in claim order.
+-- Returns: an array: the claim's time and the leases' expiry (ms, as text),
+--   then per job in claim order its id, its new attempt number and its hash
+--   as HGETALL read it before the claim (the claim's own fields, known to
+--   the caller, are not sent again).
 local now = now_ms()
 local due_by = present(A.due_by) and tonumber(A.due_by) or now
 -- As text once: the reply would otherwise format them for every job.
 local now_s, expires_s = now_text(now), int(now + A.lease_ms)
 local queues = A.queues
 if #queues == 0 then queues = redis.call('SMEMBERS', key('queues')) end
-local candidates = {}
+-- Each queue's first `limit` ready jobs, in claim order.
+local lists = {}
 for _, q in ipairs(queues) do
   if redis.call('SISMEMBER', key('paused'), q) == 0 then
     -- Jobs now due move from the delayed set to the ready set, once each.
@@ -22,31 +26,50 @@ for _, q in ipairs(queues) do
     end
     if #due > 0 then redis.call('ZREMRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by) end
     local rows = redis.call('ZRANGE', ready, 0, A.limit - 1, 'WITHSCORES')
-    for i = 1, #rows, 2 do candidates[#candidates + 1] = {rows[i], tonumber(rows[i + 1]), q} end
+    if #rows > 0 then lists[#lists + 1] = {q = q, rows = rows, at = 1, taken = 0} end
   end
 end
-table.sort(candidates, function(x, y) return x[2] < y[2] end)
--- A queue's claimed jobs are a prefix of its ready set: removed by rank.
-local taken = {}
-local items = {}
-for i = 1, math.min(#candidates, A.limit) do
-  local id, q = candidates[i][1], candidates[i][3]
-  taken[q] = (taken[q] or 0) + 1
-  -- Read without filling defaults: the reply stays small and the Rust
-  -- side fills them.
-  local j = hgetall(key('j', id))
-  if j then
-    j.id = id
-    local attempt = tostring(tonumber(j.attempt or JOB_DEFAULTS.attempt) + 1)
-    redis.call('HSET', key('j', id), 'state', 'running', 'worker', A.worker, 'lease_token', A.token,
+-- The lists merged by score: no table per job, and with one queue (the
+-- usual claim) no comparison at all.
+local function next_list()
+  local best
+  for _, l in ipairs(lists) do
+    if l.at < #l.rows and (not best or tonumber(l.rows[l.at + 1]) < tonumber(best.rows[best.at + 1])) then
+      best = l
+    end
+  end
+  return best
+end
+local out = {now_s, expires_s}
+for _ = 1, A.limit do
+  local l = next_list()
+  if not l then break end
+  local id, q = l.rows[l.at], l.q
+  l.at = l.at + 2
+  l.taken = l.taken + 1
+  local k = key('j', id)
+  local flat = redis.call('HGETALL', k)
+  if #flat > 0 then
+    local attempt = JOB_DEFAULTS.attempt
+    for f = 1, #flat, 2 do
+      if flat[f] == 'attempt' then
+        attempt = flat[f + 1]
+        break
+      end
+    end
+    attempt = tostring(tonumber(attempt) + 1)
+    redis.call('HSET', k, 'state', 'running', 'worker', A.worker, 'lease_token', A.token,
       'lease_expires_at', expires_s, 'attempt', attempt, 'started_at', now_s)
-    j.state, j.worker, j.lease_token, j.lease_expires_at, j.attempt, j.started_at =
-      'running', A.worker, A.token, expires_s, attempt, now_s
     defer('ZADD', key('running'), expires_s, id)
     count(q, 'running', 1)
-    items[#items + 1] = j
+    out[#out + 1] = id
+    out[#out + 1] = attempt
+    out[#out + 1] = flat
   end
   count(q, 'pending', -1)
 end
-for q, n in pairs(taken) do redis.call('ZREMRANGEBYRANK', key('q', q, 'r'), 0, n - 1) end
-return reply({items = items})
+-- A queue's claimed jobs are a prefix of its ready set: removed by rank.
+for _, l in ipairs(lists) do
+  if l.taken > 0 then redis.call('ZREMRANGEBYRANK', key('q', l.q, 'r'), 0, l.taken - 1) end
+end
+return reply_array(out)

@@ -1,24 +1,30 @@
 -- Records outcomes, each only under its current lease.
--- ARGV: {completions: [{id, token, state: succeeded|pending|dead, run_at|null,
---        error|null, outcome, output|null}], now|null}
--- Returns: {applied: [bool]} in the order given.
+-- ARGV: {now|null}, then seven strings per completion: id, token, state
+--   (succeeded|pending|dead), run_at ('' unless pending), error, outcome,
+--   output; error and output are '' for none, else '=' and the text.
+-- Returns: an array of 1 (applied) or 0 (the lease was lost), in the order given.
 local now = now_ms()
-local applied = {}
+local out = {}
 local retried = false
-for i, c in ipairs(A.completions) do
-  local j = job_head(c.id)
-  if j and j.state == 'running' and j.lease_token == c.token and tonumber(j.lease_expires_at) > now then
-    local ended = {outcome = c.outcome, error = c.error, output = c.output}
-    if c.state == 'pending' then
-      requeue_job(j, tonumber(c.run_at), c.error, now, ended)
+local function text_opt(v)
+  if v == '' then return nil end
+  return string.sub(v, 2)
+end
+for i = 2, #ARGV, 7 do
+  local j = job_head(ARGV[i])
+  if j and j.state == 'running' and j.lease_token == ARGV[i + 1] and tonumber(j.lease_expires_at) > now then
+    local err = text_opt(ARGV[i + 4])
+    local ended = {outcome = ARGV[i + 5], error = err, output = text_opt(ARGV[i + 6])}
+    if ARGV[i + 2] == 'pending' then
+      requeue_job(j, tonumber(ARGV[i + 3]), err, now, ended)
       retried = true
     else
-      finish_job(j, c.state, now, c.error, ended)
+      finish_job(j, ARGV[i + 2], now, err, ended)
     end
-    applied[i] = true
+    out[#out + 1] = 1
   else
-    applied[i] = false
+    out[#out + 1] = 0
   end
 end
 if retried then redis.call('PUBLISH', key('changed'), 'jobs') end
-return reply({applied = applied})
+return reply_array(out)

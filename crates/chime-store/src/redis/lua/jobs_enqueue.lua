@@ -1,17 +1,22 @@
 -- Inserts new jobs; a job whose unique key an active job holds is not
 -- inserted and that job's id is returned instead.
--- ARGV: {jobs: [job rows], now|null}
--- Returns: {items: [{id, duplicate}]}.
+-- ARGV: {now|null}, then the jobs one after another (lib.lua's job_at).
+-- Returns: an array of id, duplicate (0|1) per job, in the order given.
 local now = now_ms()
-local items = {}
+local out = {}
 local any = false
-for i, j in ipairs(A.jobs) do
+local i = 2
+while i <= #ARGV do
+  local j = job_at(i)
   if insert_job(j, now) then
-    items[i] = {id = j.id, duplicate = false}
+    out[#out + 1] = j.id
+    out[#out + 1] = 0
     any = true
   else
-    items[i] = {id = redis.call('GET', key('u', j.namespace, j.unique_key)), duplicate = true}
+    out[#out + 1] = redis.call('GET', key('u', j.namespace, j.unique_key))
+    out[#out + 1] = 1
   end
+  i = j.next
 end
 if any then redis.call('PUBLISH', key('changed'), 'jobs') end
-return reply({items = items})
+return reply_array(out)

@@ -2,8 +2,12 @@
 -- KEYS[1]: the key prefix, which carries chime's hash tag (e.g. "{chime}:").
 --   Every key a script touches is built from it, so all of a deployment's
 --   keys live in one slot and the scripts run unchanged on Redis Cluster.
--- ARGV[1]: the call's parameters as one JSON object.
--- Returns: one JSON document (cjson), described in each script's header.
+-- ARGV[1]: the call's parameters as one JSON object. The hot scripts
+--   (enqueue, claim, completion, fire) take their per-job data as plain
+--   strings after it and reply with arrays: cjson builds a table per
+--   object and per field, which was their largest cost after the writes.
+-- Returns: one JSON document (cjson), or an array where a script's header
+--   says so.
 
 local P = KEYS[1]
 local A = cjson.decode(ARGV[1])
@@ -125,6 +129,19 @@ local function reply(t)
   return cjson.encode(t)
 end
 
+-- The hot scripts end here instead: Redis sends a table of strings and
+-- integers as an array, with no JSON to write or parse.
+local function reply_array(t)
+  flush()
+  return t
+end
+
+-- A plain-string argument; '' stands for none.
+local function opt(v)
+  if v == '' then return nil end
+  return v
+end
+
 ---------------------------------------------------------------- schedules
 
 -- A schedule is one string: a header of numbers, then the spec's JSON as
@@ -215,27 +232,26 @@ end
 
 ---------------------------------------------------------------- ledger
 
--- Records one occurrence under its fire key; false when the key was taken.
--- A fire's occurrence comes with its entry written up to the recording
--- time (`ledger`), which a script that changes the occurrence drops.
-local function record(schedule_id, o, now)
-  local at = text(o.scheduled_for)
-  local doc
-  if present(o.ledger) then
-    doc = o.ledger .. now_text(now) .. '}'
-  else
-    doc = cjson.encode({
-      schedule_id = schedule_id, scheduled_for = at, outcome = o.outcome,
-      reason = o.reason, job_id = o.job_id, count = o.count,
-      last_scheduled_for = o.last_scheduled_for, recorded_at = now_text(now),
-    })
-  end
+-- Writes an occurrence's ledger entry `doc` under its fire key (the
+-- schedule and the instant `at`); false when the key was taken.
+local function record_doc(schedule_id, at, doc, now)
   if redis.call('HSETNX', key('od', schedule_id), at, doc) == 0 then
     return false
   end
   redis.call('ZADD', key('o', schedule_id), at, at)
   defer('ZADD', key('orec'), now_text(now), schedule_id .. '|' .. at)
   return true
+end
+
+-- Records one occurrence given as its fields (`o`, a ledger row); fires
+-- instead send each entry already written up to its recording time.
+local function record(schedule_id, o, now)
+  local at = text(o.scheduled_for)
+  return record_doc(schedule_id, at, cjson.encode({
+    schedule_id = schedule_id, scheduled_for = at, outcome = o.outcome,
+    reason = o.reason, job_id = o.job_id, count = o.count,
+    last_scheduled_for = o.last_scheduled_for, recorded_at = now_text(now),
+  }), now)
 end
 
 ---------------------------------------------------------------- jobs
@@ -301,21 +317,33 @@ local function unqueue(id, queue)
   redis.call('ZREM', key('q', queue, 'r'), id)
 end
 
--- Inserts a new pending job (`j` as sent by the Redis store's job_row:
--- the hash's fields as text in `fields`); false if its
--- unique key is held by an active job.
+-- A new job as the Redis store's job_args sends it, from ARGV[i] on:
+-- id, namespace, queue, schedule_id, unique_key ('' for none), run_at,
+-- its ready-set score, then n and n strings, the hash's fields and values
+-- (ARGV[from..to]) ready to write. `next` is where the next argument starts.
+local function job_at(i)
+  local n = tonumber(ARGV[i + 7])
+  return {
+    id = ARGV[i], namespace = ARGV[i + 1], queue = ARGV[i + 2], schedule_id = opt(ARGV[i + 3]),
+    unique_key = opt(ARGV[i + 4]), run_at = ARGV[i + 5], ready = ARGV[i + 6],
+    from = i + 8, to = i + 7 + n, next = i + 8 + n,
+  }
+end
+
+-- Inserts a new pending job (`j` from job_at); false if its unique key is
+-- held by an active job.
 local function insert_job(j, now)
-  if present(j.unique_key) then
+  if j.unique_key then
     local u = key('u', j.namespace, j.unique_key)
     if redis.call('SET', u, j.id, 'NX') == false then return false end
   end
-  redis.call('HSET', key('j', j.id), 'created_at', now_text(now), unpack(j.fields))
+  redis.call('HSET', key('j', j.id), 'created_at', now_text(now), unpack(ARGV, j.from, j.to))
   defer('ZADD', key('jobs'), '0', j.id)
-  if present(j.schedule_id) then
+  if j.schedule_id then
     redis.call('ZADD', key('sj', j.schedule_id), '0', j.id)
     redis.call('SADD', key('sa', j.schedule_id), j.id)
   end
-  enqueue_pending(j.id, j.queue, j.run_at, j.priority, now, j.ready)
+  enqueue_pending(j.id, j.queue, j.run_at, nil, now, j.ready)
   count(j.queue, 'pending', 1)
   return true
 end

@@ -1,0 +1,310 @@
+//! What the hot scripts (enqueue, claim, completion, fire, the scheduler's
+//! reload) take and give
+//! beyond their JSON parameters: jobs and completions as plain strings, and
+//! replies as arrays. cjson built a Lua table per object and per field on
+//! every call, the largest share of those scripts' cost after the writes
+//! themselves; plain strings arrive in Lua as they are.
+
+use super::fields::{Fields, JOB_DEFAULTS};
+use crate::firing::{occurrence_row, skip_for_overlap};
+use crate::jobs_common::completion_state;
+use crate::params::{
+    ClaimedJob, Enqueued, FireResult, JobCompletion, NewJob, NewOccurrence, ScheduleFire,
+};
+use crate::rows::{self, ms, ts};
+use crate::{Result, StoreError};
+use chime_core::model::{JobState, Overlap, Schedule};
+use redis::Value as Reply;
+use serde_json::{Map, Value};
+
+/// A job's score in its queue's ready set: priority (highest first), then
+/// run_at, exact in a double (2001 priorities x 2^42 ms, 139 years from
+/// 2020). lib.lua's ready_score is the same formula, for jobs it moves.
+pub fn ready_score(priority: i32, run_at_ms: i64) -> String {
+    const EPOCH: i64 = 1_577_836_800_000;
+    let offset = (run_at_ms - EPOCH).max(0);
+    (i64::from(1000 - priority) * 4_398_046_511_104 + offset).to_string()
+}
+
+/// Appends a new job as lib.lua's job_at reads it: id, namespace, queue,
+/// schedule_id, unique_key ('' for none), run_at, ready-set score, then the
+/// count and the strings of its hash fields and values (every column but
+/// the id, as text, nulls and JOB_DEFAULTS left out), so the script
+/// formats nothing per job.
+pub fn job_args(job: &NewJob, out: &mut Vec<String>) -> Result<()> {
+    let Value::Object(row) = rows::job_row(job)? else {
+        return Err(StoreError::corrupt("a job row is not an object"));
+    };
+    out.extend([
+        job.id.clone(),
+        job.namespace.clone(),
+        job.job.queue.clone(),
+        job.schedule_id.clone().unwrap_or_default(),
+        job.unique_key.clone().unwrap_or_default(),
+        ms(job.run_at).to_string(),
+        ready_score(job.job.priority, ms(job.run_at)),
+    ]);
+    let mut fields = vec!["state".to_string(), "pending".into()];
+    for (name, value) in row {
+        let text = match value {
+            Value::Null => continue,
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let default = JOB_DEFAULTS.iter().any(|(n, v)| *n == name && *v == text);
+        if name != "id" && !default {
+            fields.extend([name, text]);
+        }
+    }
+    out.push(fields.len().to_string());
+    out.extend(fields);
+    Ok(())
+}
+
+/// Appends a completion as jobs_complete.lua reads it: id, token, state,
+/// run_at ('' unless a retry), error, outcome, output; error and output
+/// '' for none, else '=' and the text (an empty text stays one).
+pub fn completion_args(c: &JobCompletion, out: &mut Vec<String>) {
+    let (state, run_at) = completion_state(&c.completion);
+    let some = |t: &Option<String>| t.as_ref().map(|t| format!("={t}")).unwrap_or_default();
+    out.extend([
+        c.job_id.clone(),
+        c.lease_token.clone(),
+        state.as_str().to_string(),
+        run_at.map(|t| ms(t).to_string()).unwrap_or_default(),
+        some(&c.error),
+        c.outcome.as_str().to_string(),
+        some(&c.output),
+    ]);
+}
+
+fn text(v: Reply, what: &str) -> Result<String> {
+    match v {
+        Reply::BulkString(b) => {
+            String::from_utf8(b).map_err(|_| StoreError::corrupt(format!("{what}: not UTF-8")))
+        }
+        Reply::SimpleString(s) => Ok(s),
+        Reply::Int(n) => Ok(n.to_string()),
+        other => Err(StoreError::corrupt(format!("{what}: {other:?}"))),
+    }
+}
+
+/// jobs_enqueue.lua's reply: id, duplicate (0|1) per job.
+pub fn enqueued(reply: Vec<Reply>) -> Result<Vec<Enqueued>> {
+    let mut items = reply.into_iter();
+    let mut out = Vec::new();
+    while let Some(id) = items.next() {
+        let duplicate = match items.next() {
+            Some(Reply::Int(d)) => d == 1,
+            other => return Err(StoreError::corrupt(format!("enqueue reply: {other:?}"))),
+        };
+        out.push(Enqueued {
+            id: text(id, "enqueued id")?,
+            duplicate,
+        });
+    }
+    Ok(out)
+}
+
+/// jobs_complete.lua's reply: 1 (applied) or 0 (lease lost) per completion.
+pub fn applied(reply: Vec<Reply>, n: usize) -> Vec<Result<()>> {
+    let mut flags = reply.into_iter();
+    (0..n)
+        .map(|_| match flags.next() {
+            Some(Reply::Int(1)) => Ok(()),
+            _ => Err(StoreError::LeaseLost),
+        })
+        .collect()
+}
+
+/// jobs_claim.lua's reply: the claim's time and the leases' expiry, then
+/// per job its id, new attempt and hash before the claim, onto which the
+/// claim's own fields go back (the script wrote the same).
+pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<ClaimedJob>> {
+    let mut items = reply.into_iter();
+    let (Some(now), Some(expires)) = (items.next(), items.next()) else {
+        return Err(StoreError::corrupt("claim reply: no time"));
+    };
+    let (now, expires) = (text(now, "claim time")?, text(expires, "lease expiry")?);
+    let lease_expires_at = ts(expires
+        .parse()
+        .map_err(|_| StoreError::corrupt(format!("lease expiry {expires:?}")))?)?;
+    let mut out = Vec::new();
+    while let Some(id) = items.next() {
+        let (Some(attempt), Some(Reply::Array(flat))) = (items.next(), items.next()) else {
+            return Err(StoreError::corrupt("claim reply: a job without its fields"));
+        };
+        let mut map = Map::new();
+        let mut flat = flat.into_iter();
+        while let (Some(name), Some(value)) = (flat.next(), flat.next()) {
+            map.insert(
+                text(name, "job field")?,
+                Value::String(text(value, "job field")?),
+            );
+        }
+        for (name, value) in [
+            ("id", text(id, "claimed id")?),
+            ("attempt", text(attempt, "attempt")?),
+            ("state", JobState::Running.as_str().to_string()),
+            ("worker", worker.to_string()),
+            ("lease_token", token.to_string()),
+            ("lease_expires_at", expires.clone()),
+            ("started_at", now.clone()),
+        ] {
+            map.insert(name.to_string(), Value::String(value));
+        }
+        out.push(ClaimedJob {
+            job: super::job(Fields::owned(map))?,
+            lease_token: token.to_string(),
+            lease_expires_at,
+        });
+    }
+    Ok(out)
+}
+
+/// A schedule from its record as stored (lib.lua's layout,
+/// "bucket,paused,version,next_fire_ms,created_ms,updated_ms|spec", or a
+/// JSON object of the same letters from before it).
+fn schedule_record(id: String, raw: &str) -> Result<Schedule> {
+    let corrupt = || StoreError::corrupt(format!("schedule {id}: record {raw:.80?}"));
+    let mut row = Map::new();
+    let names = [
+        ("s", "spec"),
+        ("v", "version"),
+        ("n", "next_fire_at"),
+        ("c", "created_at"),
+        ("u", "updated_at"),
+    ];
+    if raw.starts_with('{') {
+        let old: Map<String, Value> = serde_json::from_str(raw).map_err(|_| corrupt())?;
+        for (letter, name) in names {
+            match old.get(letter) {
+                Some(Value::Object(spec)) => row.insert(
+                    name.into(),
+                    Value::String(Value::Object(spec.clone()).to_string()),
+                ),
+                Some(v) => row.insert(name.into(), v.clone()),
+                None => None,
+            };
+        }
+    } else {
+        let (head, spec) = raw.split_once('|').ok_or_else(corrupt)?;
+        let [_bucket, _paused, version, next, created, updated] =
+            head.split(',').collect::<Vec<_>>()[..]
+        else {
+            return Err(corrupt());
+        };
+        for (name, value) in [
+            ("spec", spec),
+            ("version", version),
+            ("next_fire_at", next),
+            ("created_at", created),
+            ("updated_at", updated),
+        ] {
+            if !value.is_empty() {
+                row.insert(name.into(), Value::String(value.to_string()));
+            }
+        }
+    }
+    row.insert("id".into(), Value::String(id));
+    rows::schedule(&Fields::owned(row))
+}
+
+/// schedules_due.lua's reply: id, record per schedule; earliest first.
+pub fn due_schedules(reply: Vec<Reply>) -> Result<Vec<Schedule>> {
+    let mut items = reply.into_iter();
+    let mut out = Vec::new();
+    while let (Some(id), Some(raw)) = (items.next(), items.next()) {
+        out.push(schedule_record(
+            text(id, "schedule id")?,
+            &text(raw, "schedule record")?,
+        )?);
+    }
+    out.sort_by_key(|s| s.next_fire_at);
+    Ok(out)
+}
+
+/// An occurrence's ledger entry up to its recording time, which the script
+/// appends (with the closing brace): a fire writes one entry per
+/// occurrence, and cjson would format its numbers slowly.
+fn ledger_prefix(schedule_id: &str, occ: &NewOccurrence) -> Result<String> {
+    let doc = occurrence_row(schedule_id, occ).to_string();
+    let open = doc
+        .strip_suffix('}')
+        .ok_or_else(|| StoreError::corrupt("a ledger entry is not an object"))?;
+    Ok(format!("{open},\"recorded_at\":"))
+}
+
+/// Appends one schedule's fire as fire.lua reads it: its compare-and-set
+/// fields as text, then each occurrence's instant, ledger entry, the entry
+/// it records instead if overlap skips its job, and its job.
+pub fn fire_args(f: &ScheduleFire, out: &mut Vec<String>) -> Result<()> {
+    let overlap = match f.overlap {
+        Overlap::Allow => "allow",
+        Overlap::Skip => "skip",
+        Overlap::Replace => "replace",
+    };
+    out.extend([
+        f.schedule_id.clone(),
+        f.bucket.to_string(),
+        f.epoch.to_string(),
+        ms(f.expected_next_fire_at).to_string(),
+        f.expected_version.to_string(),
+        f.next_fire_at
+            .map(|t| ms(t).to_string())
+            .unwrap_or_default(),
+        overlap.to_string(),
+        f.occurrences.len().to_string(),
+    ]);
+    for occ in &f.occurrences {
+        out.push(ms(occ.scheduled_for).to_string());
+        out.push(ledger_prefix(&f.schedule_id, occ)?);
+        let skipped = match (&occ.job, f.overlap) {
+            (Some(_), Overlap::Skip) => {
+                let mut held = occ.clone();
+                skip_for_overlap(&mut held);
+                ledger_prefix(&f.schedule_id, &held)?
+            }
+            _ => String::new(),
+        };
+        out.push(skipped);
+        match &occ.job {
+            Some(job) => {
+                out.push("1".into());
+                job_args(job, out)?;
+            }
+            None => out.push("0".into()),
+        }
+    }
+    Ok(())
+}
+
+/// fire.lua's reply: per fire {'applied', skipped (0|1), job ids...},
+/// {'duplicate'} or {'stale_epoch'}.
+pub fn fire_results(reply: Vec<Reply>) -> Result<Vec<FireResult>> {
+    reply
+        .into_iter()
+        .map(|r| {
+            let Reply::Array(parts) = r else {
+                return Err(StoreError::corrupt(format!("fire result {r:?}")));
+            };
+            let mut parts = parts.into_iter();
+            let result = parts.next().map(|r| text(r, "fire result")).transpose()?;
+            match result.as_deref() {
+                Some("applied") => {
+                    let skipped_overlap = matches!(parts.next(), Some(Reply::Int(1)));
+                    let job_ids = parts
+                        .map(|id| text(id, "fired job id"))
+                        .collect::<Result<_>>()?;
+                    Ok(FireResult::Applied {
+                        job_ids,
+                        skipped_overlap,
+                    })
+                }
+                Some("duplicate") => Ok(FireResult::Duplicate),
+                Some("stale_epoch") => Ok(FireResult::StaleEpoch),
+                other => Err(StoreError::corrupt(format!("fire result {other:?}"))),
+            }
+        })
+        .collect()
+}
