@@ -58,10 +58,13 @@ pub struct Executors {
 
 impl Executors {
     pub async fn run(&self, job: &Job, ctx: JobContext) -> JobResult {
+        // The HTTP and command executions are boxed: their futures are
+        // large, and unboxed they would make every job's task that large,
+        // copied on each spawn and move whatever the job's kind.
         match &job.job.target {
-            Some(Target::Http(target)) => self.http.run(target, job, &ctx).await,
+            Some(Target::Http(target)) => Box::pin(self.http.run(target, job, &ctx)).await,
             Some(Target::Command(target)) => match &self.command {
-                Some(exec) => exec.run(target, job, &ctx).await,
+                Some(exec) => Box::pin(exec.run(target, job, &ctx)).await,
                 None => Err(JobError::Fail(
                     "command targets are disabled on this server (enable them in its config)"
                         .into(),

@@ -383,7 +383,8 @@ async fn execute(
     match result {
         Ok(()) => {
             if let Some(job) = dead {
-                shared.events.notifier.job_dead(&job).await;
+                // Boxed: a notification's future is large and rarely made.
+                Box::pin(shared.events.notifier.job_dead(&job)).await;
             }
         }
         Err(StoreError::LeaseLost) => {
