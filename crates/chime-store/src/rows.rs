@@ -10,6 +10,7 @@ use chime_core::model::{
 };
 use jiff::Timestamp;
 use sqlx::Row;
+use std::borrow::Cow;
 
 /// The column reads the decoders need, for each SQL backend's row type.
 pub trait Cols {
@@ -151,18 +152,64 @@ pub fn occurrence(row: &impl Cols) -> Result<Occurrence> {
     })
 }
 
-/// A new job as a JSON object for the batch inserts (payload and target as
-/// JSON text, instants as milliseconds).
-pub fn job_row(job: &crate::NewJob) -> Result<serde_json::Value> {
+/// One column of a new job as a backend stores it.
+pub enum Col<'a> {
+    Text(Cow<'a, str>),
+    Int(i64),
+    Null,
+}
+
+/// A new job's columns by name (payload and target as JSON text, instants
+/// as milliseconds): the batch inserts' rows and the Redis job hash.
+pub fn job_columns(job: &crate::NewJob) -> Result<[(&'static str, Col<'_>); 15]> {
     let t = &job.job;
-    Ok(serde_json::json!({
-        "id": job.id, "namespace": job.namespace, "queue": t.queue, "kind": t.kind,
-        "payload": to_json(&t.payload)?, "priority": t.priority, "max_attempts": t.max_attempts,
-        "timeout_ms": t.timeout_ms, "backoff_initial_ms": t.backoff.initial_ms,
-        "backoff_max_ms": t.backoff.max_ms, "target": t.target.as_ref().map(to_json).transpose()?,
-        "run_at": ms(job.run_at), "schedule_id": job.schedule_id,
-        "scheduled_for": job.scheduled_for.map(ms), "unique_key": job.unique_key,
-    }))
+    Ok([
+        ("id", Col::Text(Cow::Borrowed(&job.id))),
+        ("namespace", Col::Text(Cow::Borrowed(&job.namespace))),
+        ("queue", Col::Text(Cow::Borrowed(&t.queue))),
+        ("kind", Col::Text(Cow::Borrowed(&t.kind))),
+        ("payload", Col::Text(Cow::Owned(to_json(&t.payload)?))),
+        ("priority", Col::Int(i64::from(t.priority))),
+        ("max_attempts", Col::Int(i64::from(t.max_attempts))),
+        ("timeout_ms", Col::Int(t.timeout_ms as i64)),
+        ("backoff_initial_ms", Col::Int(t.backoff.initial_ms as i64)),
+        ("backoff_max_ms", Col::Int(t.backoff.max_ms as i64)),
+        (
+            "target",
+            match &t.target {
+                Some(target) => Col::Text(Cow::Owned(to_json(target)?)),
+                None => Col::Null,
+            },
+        ),
+        ("run_at", Col::Int(ms(job.run_at))),
+        ("schedule_id", opt_text(&job.schedule_id)),
+        (
+            "scheduled_for",
+            job.scheduled_for.map_or(Col::Null, |t| Col::Int(ms(t))),
+        ),
+        ("unique_key", opt_text(&job.unique_key)),
+    ])
+}
+
+fn opt_text(v: &Option<String>) -> Col<'_> {
+    v.as_deref()
+        .map_or(Col::Null, |s| Col::Text(Cow::Borrowed(s)))
+}
+
+/// A new job as a JSON object for the batch inserts.
+pub fn job_row(job: &crate::NewJob) -> Result<serde_json::Value> {
+    let row = job_columns(job)?
+        .into_iter()
+        .map(|(name, col)| {
+            let value = match col {
+                Col::Text(s) => serde_json::Value::String(s.into_owned()),
+                Col::Int(n) => serde_json::Value::from(n),
+                Col::Null => serde_json::Value::Null,
+            };
+            (name.to_string(), value)
+        })
+        .collect();
+    Ok(serde_json::Value::Object(row))
 }
 
 pub fn token(row: &impl Cols) -> Result<chime_core::model::Token> {

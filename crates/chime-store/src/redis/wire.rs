@@ -11,7 +11,7 @@ use crate::jobs_common::completion_state;
 use crate::params::{
     ClaimedJob, Enqueued, FireResult, JobCompletion, NewJob, NewOccurrence, ScheduleFire,
 };
-use crate::rows::{self, ms, ts};
+use crate::rows::{self, ms, ts, Col};
 use crate::{Result, StoreError};
 use chime_core::model::{JobState, Overlap, Schedule};
 use redis::Value as Reply;
@@ -32,32 +32,31 @@ pub fn ready_score(priority: i32, run_at_ms: i64) -> String {
 /// the id, as text, nulls and JOB_DEFAULTS left out), so the script
 /// formats nothing per job.
 pub fn job_args(job: &NewJob, out: &mut Vec<String>) -> Result<()> {
-    let Value::Object(row) = rows::job_row(job)? else {
-        return Err(StoreError::corrupt("a job row is not an object"));
-    };
+    let run_at = ms(job.run_at);
     out.extend([
         job.id.clone(),
         job.namespace.clone(),
         job.job.queue.clone(),
         job.schedule_id.clone().unwrap_or_default(),
         job.unique_key.clone().unwrap_or_default(),
-        ms(job.run_at).to_string(),
-        ready_score(job.job.priority, ms(job.run_at)),
+        run_at.to_string(),
+        ready_score(job.job.priority, run_at),
     ]);
-    let mut fields = vec!["state".to_string(), "pending".into()];
-    for (name, value) in row {
-        let text = match value {
-            Value::Null => continue,
-            Value::String(s) => s,
-            other => other.to_string(),
+    let count = out.len();
+    out.push(String::new());
+    out.extend(["state".to_string(), "pending".into()]);
+    for (name, col) in rows::job_columns(job)? {
+        let text = match col {
+            Col::Text(s) => s.into_owned(),
+            Col::Int(n) => n.to_string(),
+            Col::Null => continue,
         };
         let default = JOB_DEFAULTS.iter().any(|(n, v)| *n == name && *v == text);
         if name != "id" && !default {
-            fields.extend([name, text]);
+            out.extend([name.to_string(), text]);
         }
     }
-    out.push(fields.len().to_string());
-    out.extend(fields);
+    out[count] = (out.len() - count - 1).to_string();
     Ok(())
 }
 
@@ -118,8 +117,9 @@ pub fn applied(reply: Vec<Reply>, n: usize) -> Vec<Result<()>> {
 }
 
 /// jobs_claim.lua's reply: the claim's time and the leases' expiry, then
-/// per job its id, new attempt and hash before the claim, onto which the
-/// claim's own fields go back (the script wrote the same).
+/// per job its id, new attempt and hash before the claim (a JSON array of
+/// field, value strings), onto which the claim's own fields go back (the
+/// script wrote the same).
 pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<ClaimedJob>> {
     let mut items = reply.into_iter();
     let (Some(now), Some(expires)) = (items.next(), items.next()) else {
@@ -131,16 +131,15 @@ pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<Claim
         .map_err(|_| StoreError::corrupt(format!("lease expiry {expires:?}")))?)?;
     let mut out = Vec::new();
     while let Some(id) = items.next() {
-        let (Some(attempt), Some(Reply::Array(flat))) = (items.next(), items.next()) else {
+        let (Some(attempt), Some(flat)) = (items.next(), items.next()) else {
             return Err(StoreError::corrupt("claim reply: a job without its fields"));
         };
+        let flat: Vec<String> = serde_json::from_str(&text(flat, "job fields")?)
+            .map_err(|e| StoreError::corrupt(format!("claim reply: job fields: {e}")))?;
         let mut map = Map::new();
         let mut flat = flat.into_iter();
         while let (Some(name), Some(value)) = (flat.next(), flat.next()) {
-            map.insert(
-                text(name, "job field")?,
-                Value::String(text(value, "job field")?),
-            );
+            map.insert(name, Value::String(value));
         }
         for (name, value) in [
             ("id", text(id, "claimed id")?),

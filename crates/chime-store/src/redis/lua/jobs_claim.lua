@@ -5,8 +5,10 @@
 -- ARGV: {queues: [name], due_by|null, limit, worker, token, lease_ms, now|null}
 -- Returns: an array: the claim's time and the leases' expiry (ms, as text),
 --   then per job in claim order its id, its new attempt number and its hash
---   as HGETALL read it before the claim (the claim's own fields, known to
---   the caller, are not sent again).
+--   as HGETALL read it before the claim, as one JSON array of strings (one
+--   reply element instead of ~16: cheaper for Redis to send and for the
+--   client to parse). The claim's own fields, known to the caller, are not
+--   sent again.
 local now = now_ms()
 local due_by = present(A.due_by) and tonumber(A.due_by) or now
 -- As text once: the reply would otherwise format them for every job.
@@ -64,7 +66,7 @@ for _ = 1, A.limit do
     count(q, 'running', 1)
     out[#out + 1] = id
     out[#out + 1] = attempt
-    out[#out + 1] = flat
+    out[#out + 1] = cjson.encode(flat)
   end
   count(q, 'pending', -1)
 end
