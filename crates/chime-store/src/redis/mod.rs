@@ -148,16 +148,7 @@ impl RedisStore {
 
     /// Runs one script that replies with a JSON document.
     async fn call(&self, script: &redis::Script, args: Value) -> Result<Value> {
-        self.call_with(script, args, Vec::new()).await
-    }
-
-    async fn call_with(
-        &self,
-        script: &redis::Script,
-        args: Value,
-        plain: Vec<String>,
-    ) -> Result<Value> {
-        let raw: String = self.invoke(script, args, plain).await?;
+        let raw: String = self.invoke(script, args, Vec::new()).await?;
         serde_json::from_str(&raw).map_err(|e| StoreError::corrupt(format!("script reply: {e}")))
     }
 

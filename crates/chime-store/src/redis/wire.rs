@@ -1,9 +1,9 @@
 //! What the hot scripts (enqueue, claim, completion, fire, the scheduler's
-//! reload) take and give
-//! beyond their JSON parameters: jobs and completions as plain strings, and
-//! replies as arrays. cjson built a Lua table per object and per field on
-//! every call, the largest share of those scripts' cost after the writes
-//! themselves; plain strings arrive in Lua as they are.
+//! reload) take and give beyond their JSON parameters: jobs, completions
+//! and fires as plain strings, and replies as arrays. cjson built a Lua
+//! table per object and per field on every call, the largest share of
+//! those scripts' cost after the writes themselves; plain strings arrive
+//! in Lua as they are.
 
 use super::fields::{Fields, JOB_DEFAULTS};
 use crate::firing::{occurrence_row, skip_for_overlap};
@@ -42,6 +42,7 @@ pub fn job_args(job: &NewJob, out: &mut Vec<String>) -> Result<()> {
         run_at.to_string(),
         ready_score(job.job.priority, run_at),
     ]);
+    // The number of field strings, known once they are written.
     let count = out.len();
     out.push(String::new());
     out.extend(["state".to_string(), "pending".into()]);

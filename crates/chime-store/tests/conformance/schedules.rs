@@ -203,40 +203,32 @@ pub async fn due_respects_buckets_pause_and_time(store: Arc<dyn Store>) {
         })
         .await
         .unwrap();
-    let got = store
-        .schedules_due(SchedulesDue {
-            buckets: vec![1],
-            until: secs(t, 5),
-            limit: 100,
-        })
-        .await
-        .unwrap();
+    let due_by = |buckets: Vec<u32>, until: i64, limit: u32| {
+        let store = store.clone();
+        async move {
+            store
+                .schedules_due(SchedulesDue {
+                    buckets,
+                    until: secs(t, until),
+                    limit,
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let got = due_by(vec![1], 5, 100).await;
     assert_eq!(
         got.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
         vec![due.id.as_str()]
     );
-    let wider = store
-        .schedules_due(SchedulesDue {
-            buckets: vec![1, 2],
-            until: secs(t, 10),
-            limit: 100,
-        })
-        .await
-        .unwrap();
+    let wider = due_by(vec![1, 2], 10, 100).await;
     assert_eq!(wider.len(), 3);
     // Ordered by next fire.
     assert!(wider
         .windows(2)
         .all(|w| w[0].next_fire_at <= w[1].next_fire_at));
     // More due than the limit: the earliest, whatever their buckets.
-    let first = store
-        .schedules_due(SchedulesDue {
-            buckets: vec![2, 1],
-            until: secs(t, 10),
-            limit: 2,
-        })
-        .await
-        .unwrap();
+    let first = due_by(vec![2, 1], 10, 2).await;
     let mut ids: Vec<&str> = first.iter().map(|s| s.id.as_str()).collect();
     ids.sort();
     let mut want = vec![due.id.as_str(), other_bucket.id.as_str()];

@@ -3,9 +3,10 @@
 --   Every key a script touches is built from it, so all of a deployment's
 --   keys live in one slot and the scripts run unchanged on Redis Cluster.
 -- ARGV[1]: the call's parameters as one JSON object. The hot scripts
---   (enqueue, claim, completion, fire) take their per-job data as plain
---   strings after it and reply with arrays: cjson builds a table per
---   object and per field, which was their largest cost after the writes.
+--   (enqueue, claim, completion, fire, the scheduler's reload) take their
+--   per-item data as plain strings after it and reply with arrays (wire.rs
+--   is the Rust side): cjson builds a table per object and per field,
+--   which was their largest cost after the writes.
 -- Returns: one JSON document (cjson), or an array where a script's header
 --   says so.
 
@@ -258,7 +259,7 @@ end
 
 -- Claim order within a queue: priority (highest first), then run_at, as one
 -- score exact in a double: 2001 priorities x 2^42 ms (139 years from 2020).
--- A new job's score comes from Rust as text (mod.rs's ready_score, the
+-- A new job's score comes from Rust as text (wire.rs's ready_score, the
 -- same formula): Redis formats a Lua number passed to a command with
 -- snprintf, about 1 µs each, so scores travel as text where they can.
 local EPOCH = 1577836800000
