@@ -193,7 +193,7 @@ async fn schedules_in_the_json_layout_still_read_and_fire() {
 #[tokio::test]
 async fn attempts_opened_in_the_old_layout_still_close() {
     use chime_core::model::{AttemptOutcome, JobState};
-    use chime_store::{Completion, JobCompletion, JobsClaim, JobsComplete};
+    use chime_store::{Completion, JobCompletion, JobsComplete};
     let (space, store, mut conn) = raw_access().await;
     let t = conformance::base(&store).await;
     let job = conformance::new_job("q", conformance::secs(t, -1));
@@ -201,17 +201,8 @@ async fn attempts_opened_in_the_old_layout_still_close() {
         .jobs_enqueue(vec![job.clone()])
         .await
         .expect("enqueue");
-    let claimed = store
-        .jobs_claim(JobsClaim {
-            due_by: None,
-            queues: vec!["q".into()],
-            limit: 1,
-            worker: "w1".into(),
-            lease: jiff::SignedDuration::from_secs(30),
-            now: Some(t),
-        })
+    let claimed = conformance::jobs::claim(&store, &["q"], 1, t, 30)
         .await
-        .expect("claim")
         .remove(0);
     // The old layout: the attempt's start in the attempts hash, not the job.
     let key = |kind: &str| format!("{{{}}}:{kind}:{}", space.prefix, job.id);

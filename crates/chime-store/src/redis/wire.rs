@@ -167,26 +167,9 @@ pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<Claim
 /// JSON object of the same letters from before it).
 fn schedule_record(id: String, raw: &str) -> Result<Schedule> {
     let corrupt = || StoreError::corrupt(format!("schedule {id}: record {raw:.80?}"));
-    let mut row = Map::new();
-    let names = [
-        ("s", "spec"),
-        ("v", "version"),
-        ("n", "next_fire_at"),
-        ("c", "created_at"),
-        ("u", "updated_at"),
-    ];
-    if raw.starts_with('{') {
-        let old: Map<String, Value> = serde_json::from_str(raw).map_err(|_| corrupt())?;
-        for (letter, name) in names {
-            match old.get(letter) {
-                Some(Value::Object(spec)) => row.insert(
-                    name.into(),
-                    Value::String(Value::Object(spec.clone()).to_string()),
-                ),
-                Some(v) => row.insert(name.into(), v.clone()),
-                None => None,
-            };
-        }
+    // Both layouts read as the same letters, then as the SQL column names.
+    let letters: Map<String, Value> = if raw.starts_with('{') {
+        serde_json::from_str(raw).map_err(|_| corrupt())?
     } else {
         let (head, spec) = raw.split_once('|').ok_or_else(corrupt)?;
         let [_bucket, _paused, version, next, created, updated] =
@@ -194,18 +177,32 @@ fn schedule_record(id: String, raw: &str) -> Result<Schedule> {
         else {
             return Err(corrupt());
         };
-        for (name, value) in [
-            ("spec", spec),
-            ("version", version),
-            ("next_fire_at", next),
-            ("created_at", created),
-            ("updated_at", updated),
-        ] {
-            if !value.is_empty() {
-                row.insert(name.into(), Value::String(value.to_string()));
-            }
-        }
-    }
+        [
+            ("s", spec),
+            ("v", version),
+            ("n", next),
+            ("c", created),
+            ("u", updated),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(letter, value)| (letter.to_string(), Value::String(value.to_string())))
+        .collect()
+    };
+    let names = [
+        ("s", "spec"),
+        ("v", "version"),
+        ("n", "next_fire_at"),
+        ("c", "created_at"),
+        ("u", "updated_at"),
+    ];
+    let mut row: Map<String, Value> = letters
+        .into_iter()
+        .filter_map(|(letter, value)| {
+            let (_, name) = names.iter().find(|(l, _)| *l == letter)?;
+            Some((name.to_string(), value))
+        })
+        .collect();
     row.insert("id".into(), Value::String(id));
     rows::schedule(&Fields::owned(row))
 }

@@ -6,7 +6,9 @@ use chime_store::{
 };
 use std::collections::HashSet;
 
-async fn claim(
+/// Claims up to `limit` jobs of `queues` at `now` as worker w1, leased for
+/// `lease_s` seconds.
+pub async fn claim(
     store: &Arc<dyn Store>,
     queues: &[&str],
     limit: u32,
