@@ -378,6 +378,53 @@ pub async fn overlap_skip_and_replace(store: Arc<dyn Store>) {
     }
 }
 
+/// A catch-up fire of two occurrences under `replace`: the second job
+/// cancels the first within the one atomic fire, and only the second is
+/// ever claimable (a store that queues the first job after cancelling it
+/// would hand out a cancelled job).
+pub async fn replace_within_one_fire_leaves_one_claimable_job(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let epoch = lease(&store, OWNER, 7, secs(t, 60)).await;
+    let id = schedule(&store, 7, t).await;
+    let first = job_for(&id, t);
+    let second = job_for(&id, secs(t, 60));
+    let fires = vec![ScheduleFire {
+        occurrences: vec![
+            NewOccurrence::fired(t, first.clone()),
+            NewOccurrence::fired(secs(t, 60), second.clone()),
+        ],
+        overlap: Overlap::Replace,
+        ..one_fire(&id, 7, epoch, t, secs(t, 120))
+    }];
+    let result = fire(&store, OWNER, fires, secs(t, 60)).await;
+    assert_eq!(
+        result,
+        vec![FireResult::Applied {
+            job_ids: vec![first.id.clone(), second.id.clone()],
+            skipped_overlap: false
+        }]
+    );
+    let states: Vec<(String, JobState)> = jobs_of(&store, &id)
+        .await
+        .into_iter()
+        .map(|j| (j.id, j.state))
+        .collect();
+    assert!(
+        states.contains(&(first.id.clone(), JobState::Cancelled)),
+        "{states:?}"
+    );
+    assert!(
+        states.contains(&(second.id.clone(), JobState::Pending)),
+        "{states:?}"
+    );
+    let claimed = super::jobs::claim(&store, &["q"], 10, secs(t, 61), 30).await;
+    let ids: Vec<&str> = claimed.iter().map(|c| c.job.id.as_str()).collect();
+    assert_eq!(ids, vec![second.id.as_str()]);
+    assert!(super::jobs::claim(&store, &["q"], 10, secs(t, 62), 30)
+        .await
+        .is_empty());
+}
+
 pub async fn records_missed_runs_in_the_ledger(store: Arc<dyn Store>) {
     let t = base(&store).await;
     let id = schedule(&store, 6, t).await;

@@ -15,6 +15,9 @@ local due_by = present(A.due_by) and tonumber(A.due_by) or now
 local now_s, expires_s = now_text(now), int(now + A.lease_ms)
 local queues = A.queues
 if #queues == 0 then queues = redis.call('SMEMBERS', key('queues')) end
+-- Scores are read only to merge several queues: Redis formats each score
+-- it sends, and Lua would hold it as a string.
+local step = #queues > 1 and 2 or 1
 -- Each queue's first `limit` ready jobs, in claim order.
 local lists = {}
 for _, q in ipairs(queues) do
@@ -27,7 +30,12 @@ for _, q in ipairs(queues) do
       if p[1] then redis.call('ZADD', ready, ready_score(p[2] or JOB_DEFAULTS.priority, p[1]), id) end
     end
     if #due > 0 then redis.call('ZREMRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by) end
-    local rows = redis.call('ZRANGE', ready, 0, A.limit - 1, 'WITHSCORES')
+    local rows
+    if step == 2 then
+      rows = redis.call('ZRANGE', ready, 0, A.limit - 1, 'WITHSCORES')
+    else
+      rows = redis.call('ZRANGE', ready, 0, A.limit - 1)
+    end
     if #rows > 0 then lists[#lists + 1] = {q = q, rows = rows, at = 1, taken = 0} end
   end
 end
@@ -36,7 +44,7 @@ end
 local function next_list()
   local best
   for _, l in ipairs(lists) do
-    if l.at < #l.rows and (not best or tonumber(l.rows[l.at + 1]) < tonumber(best.rows[best.at + 1])) then
+    if l.at + step - 1 <= #l.rows and (not best or tonumber(l.rows[l.at + 1]) < tonumber(best.rows[best.at + 1])) then
       best = l
     end
   end
@@ -47,7 +55,7 @@ for _ = 1, A.limit do
   local l = next_list()
   if not l then break end
   local id, q = l.rows[l.at], l.q
-  l.at = l.at + 2
+  l.at = l.at + step
   l.taken = l.taken + 1
   local k = key('j', id)
   local flat = redis.call('HGETALL', k)
