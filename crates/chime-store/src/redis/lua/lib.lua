@@ -303,21 +303,17 @@ end
 
 -- A pending job due by now goes straight to its queue's ready set; a later
 -- one waits in the delayed set until a claim ahead of or at its run_at
--- moves it (reading its priority then). Both writes are deferred: a batch
--- of new jobs for one queue is then one ZADD, not one per job.
+-- moves it (reading its priority then).
 local function enqueue_pending(id, queue, run_at, priority, now, score)
   defer('SADD', key('queues'), queue)
   if tonumber(run_at) <= now then
-    defer('ZADD', key('q', queue, 'r'), score or text(ready_score(priority, run_at)), id)
+    redis.call('ZADD', key('q', queue, 'r'), score or ready_score(priority, run_at), id)
   else
-    defer('ZADD', key('q', queue, 'd'), run_at, id)
+    redis.call('ZADD', key('q', queue, 'd'), run_at, id)
   end
 end
 
--- The deferred writes go first: the job may have been queued earlier in
--- this script (a fire that replaces the job it just made).
 local function unqueue(id, queue)
-  flush()
   redis.call('ZREM', key('q', queue, 'd'), id)
   redis.call('ZREM', key('q', queue, 'r'), id)
 end
