@@ -44,7 +44,7 @@ end
 local function next_list()
   local best
   for _, l in ipairs(lists) do
-    if l.at + step - 1 <= #l.rows and (not best or tonumber(l.rows[l.at + 1]) < tonumber(best.rows[best.at + 1])) then
+    if l.at <= #l.rows and (not best or tonumber(l.rows[l.at + 1]) < tonumber(best.rows[best.at + 1])) then
       best = l
     end
   end
