@@ -10,6 +10,7 @@ import { Queue, Worker } from 'bullmq';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import IORedis from 'ioredis';
+import { bullThroughput } from './throughput.mjs';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
@@ -36,20 +37,7 @@ async function withQueue(fn) {
 }
 
 /// Enqueue N no-op jobs, then process them with `concurrency` (jobs/s).
-async function bullThroughput(n, concurrency) {
-  return withQueue(async (queue, name) => {
-    for (let i = 0; i < n; i += 1000) {
-      await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, () => ({ name: 'noop', data: {}, opts: { removeOnComplete: true } })));
-    }
-    let done = 0;
-    const t0 = performance.now();
-    const worker = new Worker(name, async () => {}, { connection: connection(), concurrency });
-    await new Promise((resolve) => worker.on('completed', () => { if (++done === n) resolve(); }));
-    const secs = (performance.now() - t0) / 1000;
-    await worker.close();
-    return { jobs_per_s: n / secs };
-  });
-}
+const throughput = (n, concurrency) => withQueue((queue, name) => bullThroughput(queue, name, n, concurrency, connection));
 
 /// N jobs due over `spread` seconds; lateness from due time to handler start.
 async function bullDelayed(n, spread) {
@@ -123,7 +111,7 @@ await hzConn.quit();
 const N = quick ? 20000 : 100000;
 
 let c = chime(['throughput', '--jobs', String(N), '--concurrency', '100']);
-let b = await bull(() => bullThroughput(N, 100));
+let b = await bull(() => throughput(N, 100));
 report(`enqueue+process ${N} no-op jobs, concurrency 100`, 'jobs/s', c.jobs_per_s, b.jobs_per_s, 'higher');
 
 c = chime(['delayed', '--jobs', '10000', '--spread', '10']);
