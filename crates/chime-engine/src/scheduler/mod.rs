@@ -108,8 +108,8 @@ pub struct Scheduler {
     cfg: SchedulerConfig,
     events: Events,
     leases: Leases,
-    /// Min-heap of (instant, schedule id); entries whose schedule moved on are stale.
-    heap: BinaryHeap<Reverse<(Timestamp, String)>>,
+    /// Min-heap of due fires; entries whose schedule moved on are stale.
+    heap: BinaryHeap<Reverse<Due>>,
     loaded: HashMap<String, Loaded>,
     next_load: Timestamp,
     /// How long before its instant a fire is written: `fire_ahead`, more
@@ -120,6 +120,16 @@ pub struct Scheduler {
 struct Loaded {
     schedule: Schedule,
     times: ScheduleTimes,
+}
+
+/// A fire waiting in the heap. Fires of one instant come out grouped by
+/// bucket, so a batch spans few buckets and the store checks few leases
+/// (on Redis a lease read was most of a fire's overhead besides its writes).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Due {
+    at: Timestamp,
+    bucket: u32,
+    id: String,
 }
 
 impl Scheduler {
@@ -196,8 +206,8 @@ impl Scheduler {
             return Err(e);
         }
         let mut wake = self.next_load.min(self.leases.next_renewal());
-        if let Some(Reverse((at, _))) = self.heap.peek() {
-            wake = wake.min(*at - self.ahead);
+        if let Some(Reverse(due)) = self.heap.peek() {
+            wake = wake.min(due.at - self.ahead);
         }
         Ok(wake)
     }
@@ -237,7 +247,7 @@ impl Scheduler {
         };
         match schedule.spec.times(&self.cfg.default_zone) {
             Ok(times) => {
-                self.heap.push(Reverse((at, schedule.id.clone())));
+                self.push(at, &schedule.id);
                 self.loaded
                     .insert(schedule.id.clone(), Loaded { schedule, times });
             }
@@ -256,13 +266,13 @@ impl Scheduler {
             let mut ids = Vec::new();
             let mut missed = Vec::new();
             while fires.len() < self.cfg.batch_max {
-                let Some(Reverse((at, _))) = self.heap.peek() else {
+                let Some(Reverse(due)) = self.heap.peek() else {
                     break;
                 };
-                if *at > now + self.ahead {
+                if due.at > now + self.ahead {
                     break;
                 }
-                let Some(Reverse((at, id))) = self.heap.pop() else {
+                let Some(Reverse(Due { at, bucket, id })) = self.heap.pop() else {
                     break;
                 };
                 let Some(entry) = self.loaded.get(&id) else {
@@ -271,7 +281,6 @@ impl Scheduler {
                 if entry.schedule.next_fire_at != Some(at) {
                     continue; // stale heap item
                 }
-                let bucket = chime_core::model::schedule::bucket_of(&id, self.cfg.buckets);
                 let Some(epoch) = self.leases.epoch(bucket) else {
                     continue; // bucket lost since the load
                 };
@@ -395,11 +404,20 @@ impl Scheduler {
         };
         entry.schedule.next_fire_at = next;
         match next {
-            Some(at) if at <= self.horizon() => self.heap.push(Reverse((at, id.to_string()))),
+            Some(at) if at <= self.horizon() => self.push(at, id),
             _ => {
                 self.loaded.remove(id);
             }
         }
+    }
+
+    fn push(&mut self, at: Timestamp, id: &str) {
+        let bucket = chime_core::model::schedule::bucket_of(id, self.cfg.buckets);
+        self.heap.push(Reverse(Due {
+            at,
+            bucket,
+            id: id.to_string(),
+        }));
     }
 
     pub fn held_buckets(&self) -> Vec<u32> {

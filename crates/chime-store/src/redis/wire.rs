@@ -26,7 +26,7 @@ pub fn ready_score(priority: i32, run_at_ms: i64) -> String {
     (i64::from(1000 - priority) * 4_398_046_511_104 + offset).to_string()
 }
 
-/// Appends a new job as lib.lua's job_at reads it: id, namespace, queue,
+/// Appends a new job as lib.lua's insert_job reads it: id, namespace, queue,
 /// schedule_id, unique_key ('' for none), run_at, ready-set score, then the
 /// count and the strings of its hash fields and values (every column but
 /// the id, as text, nulls and JOB_DEFAULTS left out), so the script

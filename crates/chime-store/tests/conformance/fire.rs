@@ -425,6 +425,45 @@ pub async fn replace_within_one_fire_leaves_one_claimable_job(store: Arc<dyn Sto
         .is_empty());
 }
 
+pub async fn allow_keeps_every_job_of_one_fire(store: Arc<dyn Store>) {
+    // A catch-up fire (`fire_all`) under `allow`: each occurrence's job
+    // stands, none replaces the one before it.
+    let t = base(&store).await;
+    let epoch = lease(&store, OWNER, 7, secs(t, 60)).await;
+    let id = schedule(&store, 7, t).await;
+    let first = job_for(&id, t);
+    let second = job_for(&id, secs(t, 60));
+    let fires = vec![ScheduleFire {
+        occurrences: vec![
+            NewOccurrence::fired(t, first.clone()),
+            NewOccurrence::fired(secs(t, 60), second.clone()),
+        ],
+        ..one_fire(&id, 7, epoch, t, secs(t, 120))
+    }];
+    let result = fire(&store, OWNER, fires, secs(t, 60)).await;
+    assert_eq!(
+        result,
+        vec![FireResult::Applied {
+            job_ids: vec![first.id.clone(), second.id.clone()],
+            skipped_overlap: false
+        }]
+    );
+    let mut states: Vec<(String, JobState)> = jobs_of(&store, &id)
+        .await
+        .into_iter()
+        .map(|j| (j.id, j.state))
+        .collect();
+    states.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut want = vec![
+        (first.id.clone(), JobState::Pending),
+        (second.id.clone(), JobState::Pending),
+    ];
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(states, want);
+    let claimed = super::jobs::claim(&store, &["q"], 10, secs(t, 61), 30).await;
+    assert_eq!(claimed.len(), 2);
+}
+
 pub async fn records_missed_runs_in_the_ledger(store: Arc<dyn Store>) {
     let t = base(&store).await;
     let id = schedule(&store, 6, t).await;

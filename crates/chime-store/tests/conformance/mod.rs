@@ -39,6 +39,7 @@ macro_rules! conformance_suite {
             fire::bucket_leases_have_epochs,
             fire::overlap_skip_and_replace,
             fire::replace_within_one_fire_leaves_one_claimable_job,
+            fire::allow_keeps_every_job_of_one_fire,
             fire::records_missed_runs_in_the_ledger,
             jobs::claim_by_priority_then_run_at,
             jobs::claim_ahead_takes_only_jobs_due_soon,

@@ -8,7 +8,7 @@
 --   occurrences; then per occurrence: scheduled_for, its ledger entry up to
 --   its recording time, the entry to record instead if overlap skips its
 --   job ('' where it cannot), then '1' and the job to make (lib.lua's
---   job_at) or '0'.
+--   insert_job) or '0'.
 -- Returns: an array with one array per fire: {'applied', skipped_overlap
 --   (0|1), job ids made...}, {'duplicate'} or {'stale_epoch'}.
 local now = now_ms()
@@ -21,17 +21,14 @@ local i = 2
 while i <= #ARGV do
   local id, bucket, epoch, expected_next, expected_version, next_fire, overlap =
     ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], opt(ARGV[i + 5]), ARGV[i + 6]
-  local occurrences = {}
   local n = tonumber(ARGV[i + 7])
-  i = i + 8
-  for k = 1, n do
-    local o = {at = ARGV[i], ledger = ARGV[i + 1], skipped = opt(ARGV[i + 2])}
+  -- The occurrences are read in place if the fire applies (no table per
+  -- occurrence or job); this pass finds where the next fire starts.
+  local first = i + 8
+  i = first
+  for _ = 1, n do
     i = i + 4
-    if ARGV[i - 1] == '1' then
-      o.job = job_at(i)
-      i = o.job.next
-    end
-    occurrences[k] = o
+    if ARGV[i - 1] == '1' then i = job_end(i) end
   end
   local lease = leases[bucket]
   if lease == nil then
@@ -47,14 +44,19 @@ while i <= #ARGV do
   else
     schedule_advance(id, s, next_fire)
     index_due(id, s.b, s.p, next_fire)
-    local active = {}
-    if overlap ~= 'allow' then active = redis.call('SMEMBERS', key('sa', id)) end
+    -- Only `skip` and `replace` look at the schedule's active jobs; under
+    -- `allow` every occurrence of a catch-up fire keeps its job.
+    local checks = overlap ~= 'allow'
+    local active = checks and redis.call('SMEMBERS', key('sa', id)) or nil
     local result = {'applied', 0}
-    for _, o in ipairs(occurrences) do
-      local job, ledger = o.job, o.ledger
-      if job and #active > 0 then
+    local at = first
+    for _ = 1, n do
+      local has_job = ARGV[at + 3] == '1'
+      local job = has_job and at + 4 or nil
+      local ledger = ARGV[at + 1]
+      if job and checks and #active > 0 then
         if overlap == 'skip' then
-          job, ledger = nil, o.skipped
+          job, ledger = nil, opt(ARGV[at + 2])
           result[2] = 1
         else
           for _, old_id in ipairs(active) do
@@ -64,12 +66,13 @@ while i <= #ARGV do
           active = {}
         end
       end
-      if record_doc(id, o.at, ledger .. now_text(now) .. '}', now) and job then
+      if record_doc(id, ARGV[at], ledger .. now_text(now) .. '}', now) and job then
         insert_job(job, now)
-        result[#result + 1] = job.id
-        active[#active + 1] = job.id
+        result[#result + 1] = ARGV[job]
+        if checks then active[#active + 1] = ARGV[job] end
         made = true
       end
+      at = has_job and job_end(at + 4) or at + 4
     end
     out[#out + 1] = result
   end

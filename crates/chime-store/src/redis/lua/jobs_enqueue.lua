@@ -1,22 +1,21 @@
 -- Inserts new jobs; a job whose unique key an active job holds is not
 -- inserted and that job's id is returned instead.
--- ARGV: {now|null}, then the jobs one after another (lib.lua's job_at).
+-- ARGV: {now|null}, then the jobs one after another (lib.lua's insert_job).
 -- Returns: an array of id, duplicate (0|1) per job, in the order given.
 local now = now_ms()
 local out = {}
 local any = false
 local i = 2
 while i <= #ARGV do
-  local j = job_at(i)
-  if insert_job(j, now) then
-    out[#out + 1] = j.id
+  if insert_job(i, now) then
+    out[#out + 1] = ARGV[i]
     out[#out + 1] = 0
     any = true
   else
-    out[#out + 1] = redis.call('GET', key('u', j.namespace, j.unique_key))
+    out[#out + 1] = redis.call('GET', key('u', ARGV[i + 1], ARGV[i + 4]))
     out[#out + 1] = 1
   end
-  i = j.next
+  i = job_end(i)
 end
 if any then redis.call('PUBLISH', key('changed'), 'jobs') end
 return reply_array(out)
