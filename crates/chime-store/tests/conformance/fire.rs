@@ -378,14 +378,16 @@ pub async fn overlap_skip_and_replace(store: Arc<dyn Store>) {
     }
 }
 
-/// A catch-up fire of two occurrences under `replace`: the second job
-/// cancels the first within the one atomic fire, and only the second is
-/// ever claimable (a store that queues the first job after cancelling it
-/// would hand out a cancelled job).
-pub async fn replace_within_one_fire_leaves_one_claimable_job(store: Arc<dyn Store>) {
-    let t = base(&store).await;
-    let epoch = lease(&store, OWNER, 7, secs(t, 60)).await;
-    let id = schedule(&store, 7, t).await;
+/// A catch-up fire of two occurrences (`fire_all`), one minute apart,
+/// applied at the second: both jobs are made. Returns the first instant,
+/// the two job ids and each of the schedule's jobs with its state.
+async fn catch_up_fire(
+    store: &Arc<dyn Store>,
+    overlap: Overlap,
+) -> (Timestamp, [String; 2], Vec<(String, JobState)>) {
+    let t = base(store).await;
+    let epoch = lease(store, OWNER, 7, secs(t, 60)).await;
+    let id = schedule(store, 7, t).await;
     let first = job_for(&id, t);
     let second = job_for(&id, secs(t, 60));
     let fires = vec![ScheduleFire {
@@ -393,10 +395,10 @@ pub async fn replace_within_one_fire_leaves_one_claimable_job(store: Arc<dyn Sto
             NewOccurrence::fired(t, first.clone()),
             NewOccurrence::fired(secs(t, 60), second.clone()),
         ],
-        overlap: Overlap::Replace,
+        overlap,
         ..one_fire(&id, 7, epoch, t, secs(t, 120))
     }];
-    let result = fire(&store, OWNER, fires, secs(t, 60)).await;
+    let result = fire(store, OWNER, fires, secs(t, 60)).await;
     assert_eq!(
         result,
         vec![FireResult::Applied {
@@ -404,62 +406,38 @@ pub async fn replace_within_one_fire_leaves_one_claimable_job(store: Arc<dyn Sto
             skipped_overlap: false
         }]
     );
-    let states: Vec<(String, JobState)> = jobs_of(&store, &id)
+    let states = jobs_of(store, &id)
         .await
         .into_iter()
         .map(|j| (j.id, j.state))
         .collect();
+    (t, [first.id, second.id], states)
+}
+
+/// Under `replace` the second job cancels the first within the one atomic
+/// fire, and only the second is ever claimable (a store that queues the
+/// first job after cancelling it would hand out a cancelled job).
+pub async fn replace_within_one_fire_leaves_one_claimable_job(store: Arc<dyn Store>) {
+    let (t, [first, second], states) = catch_up_fire(&store, Overlap::Replace).await;
+    assert!(states.contains(&(first, JobState::Cancelled)), "{states:?}");
     assert!(
-        states.contains(&(first.id.clone(), JobState::Cancelled)),
-        "{states:?}"
-    );
-    assert!(
-        states.contains(&(second.id.clone(), JobState::Pending)),
+        states.contains(&(second.clone(), JobState::Pending)),
         "{states:?}"
     );
     let claimed = super::jobs::claim(&store, &["q"], 10, secs(t, 61), 30).await;
     let ids: Vec<&str> = claimed.iter().map(|c| c.job.id.as_str()).collect();
-    assert_eq!(ids, vec![second.id.as_str()]);
+    assert_eq!(ids, vec![second.as_str()]);
     assert!(super::jobs::claim(&store, &["q"], 10, secs(t, 62), 30)
         .await
         .is_empty());
 }
 
+/// Under `allow` each occurrence's job stands: none replaces the one
+/// made before it in the same fire.
 pub async fn allow_keeps_every_job_of_one_fire(store: Arc<dyn Store>) {
-    // A catch-up fire (`fire_all`) under `allow`: each occurrence's job
-    // stands, none replaces the one before it.
-    let t = base(&store).await;
-    let epoch = lease(&store, OWNER, 7, secs(t, 60)).await;
-    let id = schedule(&store, 7, t).await;
-    let first = job_for(&id, t);
-    let second = job_for(&id, secs(t, 60));
-    let fires = vec![ScheduleFire {
-        occurrences: vec![
-            NewOccurrence::fired(t, first.clone()),
-            NewOccurrence::fired(secs(t, 60), second.clone()),
-        ],
-        ..one_fire(&id, 7, epoch, t, secs(t, 120))
-    }];
-    let result = fire(&store, OWNER, fires, secs(t, 60)).await;
-    assert_eq!(
-        result,
-        vec![FireResult::Applied {
-            job_ids: vec![first.id.clone(), second.id.clone()],
-            skipped_overlap: false
-        }]
-    );
-    let mut states: Vec<(String, JobState)> = jobs_of(&store, &id)
-        .await
-        .into_iter()
-        .map(|j| (j.id, j.state))
-        .collect();
-    states.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut want = vec![
-        (first.id.clone(), JobState::Pending),
-        (second.id.clone(), JobState::Pending),
-    ];
-    want.sort_by(|a, b| a.0.cmp(&b.0));
-    assert_eq!(states, want);
+    let (t, [first, second], states) = catch_up_fire(&store, Overlap::Allow).await;
+    assert!(states.contains(&(first, JobState::Pending)), "{states:?}");
+    assert!(states.contains(&(second, JobState::Pending)), "{states:?}");
     let claimed = super::jobs::claim(&store, &["q"], 10, secs(t, 61), 30).await;
     assert_eq!(claimed.len(), 2);
 }
