@@ -7,12 +7,13 @@ local out = {}
 local any = false
 local i = 2
 while i <= #ARGV do
-  if insert_job(i, now) then
+  local inserted, holder = insert_job(i, now)
+  if inserted then
     out[#out + 1] = ARGV[i]
     out[#out + 1] = 0
     any = true
   else
-    out[#out + 1] = redis.call('GET', key('u', ARGV[i + 1], ARGV[i + 4]))
+    out[#out + 1] = holder
     out[#out + 1] = 1
   end
   i = job_end(i)

@@ -327,13 +327,13 @@ local function job_end(i)
   return i + 8 + tonumber(ARGV[i + 7])
 end
 
--- Inserts the new pending job at ARGV[i]; false if its unique key is held
--- by an active job.
+-- Inserts the new pending job at ARGV[i]; false and the holder's id if
+-- its unique key is held by an active job.
 local function insert_job(i, now)
   local id, queue, schedule_id, unique_key = ARGV[i], ARGV[i + 2], opt(ARGV[i + 3]), opt(ARGV[i + 4])
   if unique_key then
     local u = key('u', ARGV[i + 1], unique_key)
-    if redis.call('SET', u, id, 'NX') == false then return false end
+    if redis.call('SET', u, id, 'NX') == false then return false, redis.call('GET', u) end
   end
   redis.call('HSET', key('j', id), 'created_at', now_text(now), unpack(ARGV, i + 8, job_end(i) - 1))
   defer('ZADD', key('jobs'), '0', id)
