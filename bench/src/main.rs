@@ -207,8 +207,8 @@ async fn lateness(
     seconds: u64,
     dump: Option<&std::path::Path>,
 ) -> anyhow::Result<Vec<(String, f64)>> {
-    // A prefetched job holds its slot until its instant: enough slots for a
-    // second's fires, up to a thousand (more only adds tasks on 2 cores).
+    // As many slots as BullMQ's side gets: a second's fires, up to a
+    // thousand; a larger burst is held without slots until its instant.
     let mut engine = engine(store.clone(), schedules.clamp(200, 1000), true);
     // (scheduled second, start lateness ms, how long before its instant the
     // fire was written ms): a late start with a short lead was a late fire.

@@ -63,6 +63,7 @@ impl Service {
                 .jobs_claim(JobsClaim {
                     queues: vec![c.queue.clone()],
                     due_by: None,
+                    due_after: None,
                     limit: c.limit,
                     worker: c.worker.clone(),
                     lease: SignedDuration::from_millis(c.lease_ms as i64),

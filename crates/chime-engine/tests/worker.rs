@@ -277,6 +277,7 @@ async fn a_dead_workers_job_is_rescued_and_run_again() {
         .store
         .jobs_claim(JobsClaim {
             due_by: None,
+            due_after: None,
             queues: vec![],
             limit: 1,
             worker: "ghost".into(),
@@ -325,5 +326,62 @@ async fn no_slot_idles_while_a_due_job_waits() {
     h.start();
     for id in &ids {
         h.wait_state(id, JobState::Succeeded).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_beyond_the_slots_is_held_and_none_starts_before_its_instant() {
+    // 2 slots, 12 jobs due at one instant a few seconds ahead: once quick
+    // jobs have shown the lane's pace, it claims the whole burst ahead of
+    // its slots (all 12 running in the store while none has started), then
+    // starts each at or after its run_at.
+    let mut h = harness(2, false).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    h.engine().handle("quick", |_job, _ctx| async { Ok(None) });
+    h.engine().handle("burst", move |job, _ctx| {
+        let _ = tx.send((job.run_at, jiff::Timestamp::now()));
+        async { Ok(None) }
+    });
+    let mut quick = Vec::new();
+    for _ in 0..4 {
+        quick.push(h.enqueue(serde_json::json!({"kind": "quick"})).await);
+    }
+    let service = h.engine().service();
+    h.start();
+    for id in &quick {
+        h.wait_state(id, JobState::Succeeded).await;
+    }
+    let run_at = jiff::Timestamp::now() + SignedDuration::from_secs(3);
+    let spec: JobSpec =
+        serde_json::from_value(serde_json::json!({"kind": "burst", "run_at": run_at.to_string()}))
+            .unwrap();
+    let mut burst = Vec::new();
+    for _ in 0..12 {
+        burst.push(service.job_enqueue(spec.clone()).await.unwrap().0.id);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut running = 0;
+        for id in &burst {
+            if h.store.jobs_get(id).await.unwrap().unwrap().state == JobState::Running {
+                running += 1;
+            }
+        }
+        if running == burst.len() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{running} of 12 claimed ahead");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        rx.try_recv().is_err(),
+        "a held job started before its instant"
+    );
+    for id in &burst {
+        h.wait_state(id, JobState::Succeeded).await;
+    }
+    for _ in 0..12 {
+        let (due, started) = rx.recv().await.unwrap();
+        assert!(started >= due, "started at {started}, due at {due}");
     }
 }

@@ -149,6 +149,11 @@ pub struct JobsClaim {
     /// Claim jobs whose `run_at` is at or before this (default: now). A
     /// worker prefetching a little ahead starts each job at its `run_at`.
     pub due_by: Option<Timestamp>,
+    /// Claim only jobs whose `run_at` is after this, earliest first: a
+    /// worker claiming ahead of its free slots takes jobs not yet due and
+    /// leaves those due to whoever has a slot.
+    /// `None`: every job due by `due_by`, highest priority first.
+    pub due_after: Option<Timestamp>,
     pub limit: u32,
     pub worker: String,
     pub lease: SignedDuration,

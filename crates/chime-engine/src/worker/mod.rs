@@ -21,10 +21,10 @@ use chime_store::{
 };
 use completer::Completer;
 use jiff::{SignedDuration, Timestamp};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -58,6 +58,11 @@ pub struct WorkerConfig {
     /// Jobs due within this window are claimed early and started at their
     /// `run_at`, so a job starts on time instead of after a claim round trip.
     pub prefetch: SignedDuration,
+    /// A lane holds at most this many claimed jobs per slot waiting for
+    /// their instant or a slot, so that a burst larger than its
+    /// concurrency starts on time; fewer when its jobs are long (see
+    /// [`Pace`]).
+    pub prefetch_per_slot: usize,
     /// On shutdown, in-flight jobs get this long to finish.
     pub shutdown_grace: Duration,
 }
@@ -74,7 +79,8 @@ impl WorkerConfig {
             heartbeat_every: SignedDuration::from_secs(10),
             poll_every: Duration::from_millis(200),
             claim_batch: 64,
-            prefetch: SignedDuration::from_millis(250),
+            prefetch: crate::scheduler::MAX_FIRE_AHEAD,
+            prefetch_per_slot: 10,
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -125,103 +131,137 @@ impl Worker {
 }
 
 async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(lane.concurrency.max(1)));
+    let concurrency = lane.concurrency.max(1);
+    let turns = Arc::new(Turns {
+        slots: Arc::new(Semaphore::new(concurrency)),
+        held: AtomicUsize::new(0),
+        changed: Notify::new(),
+        pace: Pace::default(),
+    });
     let ready = shared.events.jobs_ready_signal();
     // Until when an idle lane polls at EAGER_POLL (after an announcement).
     let mut eager_until = tokio::time::Instant::now();
     // Cancelled only after the grace period, to stop work still running.
     let hard_stop = CancellationToken::new();
     let mut running = JoinSet::new();
-    // Prefetched jobs holding a slot until their run_at.
-    let waiting = Arc::new(AtomicUsize::new(0));
-    // A busy lane claims in batches of at least a quarter of its slots:
-    // many one-job claims would cost a write each.
-    let worth_claiming = (lane.concurrency / 4).clamp(1, shared.cfg.claim_batch as usize);
+    let hold_max = concurrency.saturating_mul(shared.cfg.prefetch_per_slot.max(1));
+    let batch = shared.cfg.claim_batch.max(1) as usize;
+    // A busy lane claims due jobs in batches of at least a quarter of its
+    // slots: many one-job claims would cost a write each.
+    let worth_claiming = (concurrency / 4).clamp(1, batch);
     while !cancel.is_cancelled() {
         while running.try_join_next().is_some() {}
-        let free = slots.available_permits();
-        // While prefetched jobs wait, a burst of due jobs is being taken in:
-        // every free slot is claimed at once, or the burst's last jobs would
-        // wait for this second's work to end and start late.
-        let in_burst = waiting.load(Ordering::Relaxed) > 0;
-        if free == 0 {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                // Wakes when a slot frees, not when an outcome is written.
-                permit = slots.acquire() => drop(permit),
-            }
-            continue;
-        }
-        if free < worth_claiming && !in_burst {
+        let (spare, room) = turns.openings(concurrency, hold_max, shared.cfg.prefetch);
+        if spare > 0 && spare < worth_claiming && turns.held() == 0 {
             // Short jobs free slots within microseconds: wait a moment for
             // a worthwhile batch. Long ones do not: then claim what is free.
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                permits = slots.acquire_many(worth_claiming as u32) => drop(permits),
+                permits = turns.slots.acquire_many(worth_claiming as u32) => drop(permits),
                 _ = tokio::time::sleep(CLAIM_LINGER) => {}
             }
         }
-        let free = slots.available_permits();
-        if free == 0 {
-            continue;
-        }
-        // Armed before the claim: jobs announced while it runs (a fire batch
-        // written meanwhile) wake the lane at once instead of at the next poll.
+        // Armed before the claims: jobs announced while they run (a fire
+        // batch written meanwhile) wake the lane at once instead of at the
+        // next poll.
         let woken = ready.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        let claim = shared
-            .store
-            .jobs_claim(JobsClaim {
-                due_by: Some(shared.clock.now() + shared.cfg.prefetch),
-                queues: lane.queues.clone(),
-                limit: (free as u32).min(shared.cfg.claim_batch),
-                worker: shared.cfg.worker_id.clone(),
-                lease: shared.cfg.lease,
-                now: None,
-            })
-            .await;
-        let claimed = match claim {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                tracing::warn!(error = %e, "claim failed; backing off");
-                tokio::select! {
-                    _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                }
-            }
-        };
-        if claimed.is_empty() {
-            let poll = if tokio::time::Instant::now() < eager_until {
-                EAGER_POLL.min(shared.cfg.poll_every)
+        let changed = turns.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        let now = shared.clock.now();
+        let (spare, _) = turns.openings(concurrency, hold_max, shared.cfg.prefetch);
+        // Due jobs first, into the slots no held job counts on; then jobs
+        // not yet due, held without a slot until their instant.
+        let mut claimed = 0;
+        let mut failed = false;
+        for early in [false, true] {
+            let limit = if early {
+                turns.openings(concurrency, hold_max, shared.cfg.prefetch).1
             } else {
-                shared.cfg.poll_every
+                spare
+            }
+            .min(batch);
+            // A due claim that filled up found a backlog: more due jobs
+            // come first, in the next round.
+            if limit == 0 || (early && claimed > 0 && claimed == spare.min(batch)) {
+                continue;
+            }
+            let claim = shared
+                .store
+                .jobs_claim(JobsClaim {
+                    due_by: Some(if early {
+                        now + shared.cfg.prefetch
+                    } else {
+                        now
+                    }),
+                    due_after: early.then_some(now),
+                    queues: lane.queues.clone(),
+                    limit: limit as u32,
+                    worker: shared.cfg.worker_id.clone(),
+                    lease: shared.cfg.lease,
+                    now: None,
+                })
+                .await;
+            let jobs = match claim {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claim failed; backing off");
+                    failed = true;
+                    break;
+                }
             };
+            claimed += jobs.len();
+            for job in jobs {
+                // A due job takes its slot now; held ones when their turn comes.
+                let slot = if early {
+                    None
+                } else {
+                    turns.slots.clone().try_acquire_owned().ok()
+                };
+                let held = slot.is_none().then(|| Held::new(&turns));
+                let shared = shared.clone();
+                let turns = turns.clone();
+                let stop = hard_stop.clone();
+                let span = tracing::info_span!("job", id = %job.job.id, kind = %job.job.job.kind, attempt = job.job.attempt);
+                running.spawn(
+                    async move {
+                        execute(&shared, &turns, job, stop, slot, held).await;
+                    }
+                    .instrument(span),
+                );
+            }
+        }
+        if failed {
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = woken => {
-                    eager_until = tokio::time::Instant::now()
-                        + crate::scheduler::MAX_FIRE_AHEAD.unsigned_abs();
-                }
-                _ = tokio::time::sleep(poll) => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+            }
+        }
+        if claimed > 0 {
+            continue;
+        }
+        if spare == 0 && room == 0 {
+            // Nothing to claim into until a slot frees or a held job starts.
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = changed => {}
             }
             continue;
         }
-        let now = shared.clock.now();
-        for job in claimed {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                break;
-            };
-            let shared = shared.clone();
-            let stop = hard_stop.child_token();
-            let early = (job.job.run_at > now).then(|| Waiting::new(&waiting));
-            let span = tracing::info_span!("job", id = %job.job.id, kind = %job.job.job.kind, attempt = job.job.attempt);
-            running.spawn(
-                async move {
-                    execute(&shared, job, stop, permit, early).await;
-                }
-                .instrument(span),
-            );
+        let poll = if tokio::time::Instant::now() < eager_until {
+            EAGER_POLL.min(shared.cfg.poll_every)
+        } else {
+            shared.cfg.poll_every
+        };
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = woken => {
+                eager_until = tokio::time::Instant::now()
+                    + crate::scheduler::MAX_FIRE_AHEAD.unsigned_abs();
+            }
+            _ = tokio::time::sleep(poll) => {}
         }
     }
     let in_flight = running.len();
@@ -239,87 +279,184 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
     }
 }
 
+/// A lane's execution slots and the claimed jobs waiting for one.
+struct Turns {
+    /// Bounds concurrent executions.
+    slots: Arc<Semaphore>,
+    /// Claimed jobs holding no slot yet: waiting for their instant or a slot.
+    held: AtomicUsize,
+    /// A slot was freed or a held job took one.
+    changed: Notify,
+    pace: Pace,
+}
+
+impl Turns {
+    fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    /// Slots no held job counts on (for due jobs), and how many more jobs
+    /// not yet due the lane may hold: as many as its slots can start within
+    /// the prefetch window at the pace its jobs end, at least its free
+    /// slots and at most `hold_max`. Long jobs leave a burst to other
+    /// instances instead of holding it here.
+    fn openings(
+        &self,
+        concurrency: usize,
+        hold_max: usize,
+        window: SignedDuration,
+    ) -> (usize, usize) {
+        let free = self.slots.available_permits();
+        let held = self.held();
+        let startable = self.pace.startable(concurrency, window);
+        let room = hold_max.min(free.max(startable)).saturating_sub(held);
+        (free.saturating_sub(held), room)
+    }
+}
+
+/// How long a lane's jobs run, as a moving average.
+#[derive(Default)]
+struct Pace {
+    /// Microseconds; 0 until a job has ended.
+    mean_us: AtomicU64,
+}
+
+impl Pace {
+    fn record(&self, took: SignedDuration) {
+        let us = took.as_micros().clamp(1, i128::from(u64::MAX)) as u64;
+        // Racy read-modify-write: a lost update only skews an estimate.
+        let old = self.mean_us.load(Ordering::Relaxed);
+        let new = if old == 0 { us } else { old - old / 8 + us / 8 };
+        self.mean_us.store(new.max(1), Ordering::Relaxed);
+    }
+
+    /// Jobs `slots` slots start within `window` at this pace (before any
+    /// job has ended: one per slot).
+    fn startable(&self, slots: usize, window: SignedDuration) -> usize {
+        let mean = u128::from(self.mean_us.load(Ordering::Relaxed));
+        if mean == 0 {
+            return slots;
+        }
+        let window_us = window.as_micros().max(0) as u128;
+        usize::try_from(slots as u128 * window_us / mean).unwrap_or(usize::MAX)
+    }
+}
+
 enum Ended {
     Finished(Result<Option<String>, JobError>),
     TimedOut,
     LeaseLost,
-    ShutDown,
+    ShutDown { started: bool },
 }
 
-/// Counts a prefetched job until its run_at (or until it is dropped).
-struct Waiting(Arc<AtomicUsize>);
+/// Counts a claimed job until it takes a slot (or is dropped).
+struct Held(Arc<Turns>);
 
-impl Waiting {
-    fn new(count: &Arc<AtomicUsize>) -> Waiting {
-        count.fetch_add(1, Ordering::Relaxed);
-        Waiting(count.clone())
+impl Held {
+    fn new(turns: &Arc<Turns>) -> Held {
+        turns.held.fetch_add(1, Ordering::Relaxed);
+        Held(turns.clone())
     }
 }
 
-impl Drop for Waiting {
+impl Drop for Held {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0.held.fetch_sub(1, Ordering::Relaxed);
+        self.0.changed.notify_one();
     }
 }
 
 /// Runs one job. `slot` is released as soon as the work ends: the slot
 /// bounds concurrent executions, not outcomes waiting to be written.
+/// Without one, the job waits for its `run_at` and then a slot.
 async fn execute(
     shared: &Shared,
+    turns: &Turns,
     claimed: ClaimedJob,
     shutdown: CancellationToken,
-    slot: tokio::sync::OwnedSemaphorePermit,
-    waiting: Option<Waiting>,
+    slot: Option<OwnedSemaphorePermit>,
+    held: Option<Held>,
 ) {
     let ClaimedJob {
         job, lease_token, ..
     } = claimed;
     let metrics = &shared.events.metrics;
     let queue = metrics.queues.get(&job.job.queue);
-    // Everything is made ready before a prefetched job's run_at, so that at
-    // the instant only the work itself starts.
-    let work = shutdown.child_token();
-    // Polled beside the work in the select below: no task to spawn per job.
-    let heartbeat = heartbeat(
-        shared.store.as_ref(),
-        &job.id,
-        &lease_token,
-        shared.cfg.lease,
-        shared.cfg.heartbeat_every,
-    );
-    let ctx = JobContext {
-        attempt: job.attempt,
-        idempotency_key: job.idempotency_key(),
-        cancel: work.clone(),
-    };
+    // Everything is made ready before the job's turn, so that at the
+    // instant only the work itself starts.
+    let work = CancellationToken::new();
     let timeout = Executors::timeout(&job);
-    // A shutdown ends the wait; the job is then released below.
-    let early = job.run_at.duration_since(shared.clock.now());
-    if early > SignedDuration::ZERO {
-        tokio::select! {
-            _ = tokio::time::sleep(early.unsigned_abs()) => {}
-            _ = shutdown.cancelled() => {}
-        }
-    }
-    drop(waiting);
-    let started = shared.clock.now();
-    queue
-        .start_lateness
-        .observe(started.duration_since(job.run_at));
-    if let Some(instant) = job.scheduled_for {
-        metrics
-            .fire_lateness
-            .observe(started.duration_since(instant));
-    }
-    let ended = tokio::select! {
-        result = shared.executors.run(&job, ctx) => Ended::Finished(result),
-        _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,
-        _ = heartbeat => Ended::LeaseLost,
-        _ = shutdown.cancelled() => Ended::ShutDown,
+    // The heartbeat borrows the lease token: it ends with this block,
+    // before the token goes into the completion.
+    let (ended, started) = {
+        // Polled beside the wait and the work below: no task to spawn per job.
+        let heartbeat = heartbeat(
+            shared.store.as_ref(),
+            &job.id,
+            &lease_token,
+            shared.cfg.lease,
+            shared.cfg.heartbeat_every,
+        );
+        tokio::pin!(heartbeat);
+        let ctx = JobContext {
+            attempt: job.attempt,
+            idempotency_key: job.idempotency_key(),
+            cancel: work.clone(),
+        };
+        let turn = async {
+            let early = job.run_at.duration_since(shared.clock.now());
+            if early > SignedDuration::ZERO {
+                tokio::time::sleep(early.unsigned_abs()).await;
+            }
+            match slot {
+                Some(slot) => Some(slot),
+                None => turns.slots.clone().acquire_owned().await.ok(),
+            }
+        };
+        // The lease is renewed while the job waits; a shutdown ends the
+        // wait and the job is released below without having started.
+        let slot = tokio::select! {
+            biased;
+            slot = turn => slot,
+            _ = shutdown.cancelled() => None,
+            _ = &mut heartbeat => {
+                metrics.lease_lost.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!("lease lost (expired or job cancelled) before the job started");
+                return;
+            }
+        };
+        drop(held);
+        let started = shared.clock.now();
+        let ended = match slot {
+            None => Ended::ShutDown { started: false },
+            Some(slot) => {
+                queue
+                    .start_lateness
+                    .observe(started.duration_since(job.run_at));
+                if let Some(instant) = job.scheduled_for {
+                    metrics
+                        .fire_lateness
+                        .observe(started.duration_since(instant));
+                }
+                let ended = tokio::select! {
+                    biased;
+                    result = shared.executors.run(&job, ctx) => Ended::Finished(result),
+                    _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,
+                    _ = &mut heartbeat => Ended::LeaseLost,
+                    _ = shutdown.cancelled() => Ended::ShutDown { started: true },
+                };
+                drop(slot);
+                turns.changed.notify_one();
+                turns
+                    .pace
+                    .record(shared.clock.now().duration_since(started));
+                ended
+            }
+        };
+        (ended, started)
     };
     // Dropping the execution future above stopped the work; tell cooperative handlers too.
     work.cancel();
-    drop(slot);
 
     let now = shared.clock.now();
     let retry_or_dead = |after: Option<SignedDuration>| retry_or_dead(&job, now, after);
@@ -351,10 +488,14 @@ async fn execute(
             return;
         }
         // Released to run again soon; the interrupted attempt still counts.
-        Ended::ShutDown => (
+        Ended::ShutDown { started } => (
             Completion::Retry { at: now },
             AttemptOutcome::Cancelled,
-            Some("worker shut down before the job finished".into()),
+            Some(if started {
+                "worker shut down before the job finished".into()
+            } else {
+                "worker shut down before the job started".into()
+            }),
             None,
         ),
     };
@@ -439,5 +580,62 @@ pub(crate) fn retry_or_dead(
         }
     } else {
         Completion::Dead
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn turns(concurrency: usize, mean: SignedDuration) -> Arc<Turns> {
+        let turns = Arc::new(Turns {
+            slots: Arc::new(Semaphore::new(concurrency)),
+            held: AtomicUsize::new(0),
+            changed: Notify::new(),
+            pace: Pace::default(),
+        });
+        if mean > SignedDuration::ZERO {
+            turns.pace.record(mean);
+        }
+        turns
+    }
+
+    const WINDOW: SignedDuration = SignedDuration::from_secs(1);
+
+    #[test]
+    fn quick_jobs_let_a_lane_hold_up_to_its_bound() {
+        let t = turns(4, SignedDuration::from_millis(1));
+        assert_eq!(t.openings(4, 40, WINDOW), (4, 40));
+        let held: Vec<Held> = (0..3).map(|_| Held::new(&t)).collect();
+        assert_eq!(
+            t.openings(4, 40, WINDOW),
+            (1, 37),
+            "held jobs count on slots"
+        );
+        drop(held);
+        assert_eq!(t.held(), 0);
+    }
+
+    #[test]
+    fn before_any_job_ended_a_lane_holds_one_per_slot() {
+        assert_eq!(
+            turns(4, SignedDuration::ZERO).openings(4, 40, WINDOW),
+            (4, 4)
+        );
+    }
+
+    #[test]
+    fn long_jobs_hold_no_more_than_the_free_slots() {
+        let t = turns(4, SignedDuration::from_secs(60));
+        assert_eq!(t.openings(4, 40, WINDOW), (4, 4));
+        let busy = t.slots.clone().try_acquire_many_owned(3).unwrap();
+        assert_eq!(t.openings(4, 40, WINDOW), (1, 1));
+        let _held = Held::new(&t);
+        assert_eq!(
+            t.openings(4, 40, WINDOW),
+            (0, 0),
+            "nothing more while all are spoken for"
+        );
+        drop(busy);
     }
 }

@@ -49,8 +49,17 @@ impl PostgresStore {
 
     /// One statement, one round trip: the hot path of every worker.
     pub(super) async fn job_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
+        const DUE: &str = concat!(
+            include_str!("sql/jobs_pick_due.sql"),
+            include_str!("sql/jobs_claim.sql")
+        );
+        const EARLY: &str = concat!(
+            include_str!("sql/jobs_pick_early.sql"),
+            include_str!("sql/jobs_claim.sql")
+        );
         let token = uuid::Uuid::now_v7().to_string();
-        let rows = sqlx::query(include_str!("sql/jobs_claim.sql"))
+        let sql = if p.due_after.is_some() { EARLY } else { DUE };
+        let rows = sqlx::query(sql)
             .bind(&p.queues)
             .bind(p.due_by.map(ms))
             .bind(i64::from(p.limit))
@@ -58,6 +67,7 @@ impl PostgresStore {
             .bind(&token)
             .bind(p.lease.as_millis() as i64)
             .bind(p.now.map(ms))
+            .bind(p.due_after.map(ms))
             .fetch_all(&self.pool)
             .await?;
         rows.iter()

@@ -494,7 +494,7 @@ impl Store for RedisStore {
         let reply = self
             .invoke(
                 &self.scripts.jobs_claim,
-                json!({"queues": p.queues, "due_by": ms_opt(p.due_by), "limit": p.limit,
+                json!({"queues": p.queues, "due_by": ms_opt(p.due_by), "due_after": ms_opt(p.due_after), "limit": p.limit,
                        "worker": p.worker, "token": token, "lease_ms": p.lease.as_millis() as i64,
                        "now": ms_opt(p.now)}),
                 Vec::new(),

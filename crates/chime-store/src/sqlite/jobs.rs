@@ -57,17 +57,28 @@ impl SqliteStore {
     pub(super) async fn job_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
         let now = self.now_or(p.now);
         let expires = now.saturating_add(p.lease).unwrap_or(now);
+        const DUE: &str = concat!(
+            include_str!("sql/jobs_pick_due.sql"),
+            include_str!("sql/jobs_claim.sql")
+        );
+        const EARLY: &str = concat!(
+            include_str!("sql/jobs_pick_early.sql"),
+            include_str!("sql/jobs_claim.sql")
+        );
         let token = uuid::Uuid::now_v7().to_string();
+        let sql = if p.due_after.is_some() { EARLY } else { DUE };
         let mut tx = self.writer.begin().await?;
-        let rows = sqlx::query(include_str!("sql/jobs_claim.sql"))
+        let mut query = sqlx::query(sql)
             .bind(to_json(&p.queues)?)
             .bind(ms(p.due_by.unwrap_or(now)))
             .bind(i64::from(p.limit))
             .bind(&p.worker)
             .bind(&token)
-            .bind(ms(expires))
-            .fetch_all(&mut *tx)
-            .await?;
+            .bind(ms(expires));
+        if let Some(after) = p.due_after {
+            query = query.bind(ms(after));
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
             claimed.push(ClaimedJob {
@@ -87,13 +98,12 @@ impl SqliteStore {
         }
         tx.commit().await?;
         // RETURNING does not follow the subquery's order.
-        claimed.sort_by(|a, b| {
-            b.job
-                .job
-                .priority
-                .cmp(&a.job.job.priority)
-                .then(a.job.run_at.cmp(&b.job.run_at))
-        });
+        let by_priority = |c: &ClaimedJob| std::cmp::Reverse(c.job.job.priority);
+        if p.due_after.is_some() {
+            claimed.sort_by_key(|c| (c.job.run_at, by_priority(c)));
+        } else {
+            claimed.sort_by_key(|c| (by_priority(c), c.job.run_at));
+        }
         Ok(claimed)
     }
 

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_instances.sql")),
     (3, include_str!("migrations/0003_tokens.sql")),
+    (4, include_str!("migrations/0004_claim_early.sql")),
 ];
 
 /// Parsed `sqlite://PATH[?synchronous=normal|full]` URL.

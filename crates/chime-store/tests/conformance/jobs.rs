@@ -18,6 +18,7 @@ pub async fn claim(
     store
         .jobs_claim(JobsClaim {
             due_by: None,
+            due_after: None,
             queues: queues.iter().map(|q| q.to_string()).collect(),
             limit,
             worker: "w1".into(),
@@ -442,6 +443,34 @@ pub async fn unique_keys_dedupe_while_active(store: Arc<dyn Store>) {
     assert!(!third.duplicate && third.id != first.id);
 }
 
+/// Claims as worker w1 at `now` (leased 30 s) the jobs of `queues` due by
+/// `due_by` and, with `due_after`, only those due after it.
+async fn claim_window(
+    store: &Arc<dyn Store>,
+    queues: &[&str],
+    due_after: Option<Timestamp>,
+    due_by: Timestamp,
+    limit: u32,
+    now: Timestamp,
+) -> Vec<ClaimedJob> {
+    store
+        .jobs_claim(JobsClaim {
+            queues: queues.iter().map(|q| q.to_string()).collect(),
+            due_by: Some(due_by),
+            due_after,
+            limit,
+            worker: "w1".into(),
+            lease: SignedDuration::from_secs(30),
+            now: Some(now),
+        })
+        .await
+        .expect("claim")
+}
+
+fn ids_of(claimed: &[ClaimedJob]) -> Vec<&str> {
+    claimed.iter().map(|c| c.job.id.as_str()).collect()
+}
+
 pub async fn claim_ahead_takes_only_jobs_due_soon(store: Arc<dyn Store>) {
     let t = base(&store).await;
     let ids = enqueue(
@@ -449,24 +478,49 @@ pub async fn claim_ahead_takes_only_jobs_due_soon(store: Arc<dyn Store>) {
         vec![new_job("q", secs(t, 1)), new_job("q", secs(t, 10))],
     )
     .await;
-    let got = store
-        .jobs_claim(JobsClaim {
-            queues: vec!["q".into()],
-            due_by: Some(secs(t, 2)),
-            limit: 10,
-            worker: "w1".into(),
-            lease: SignedDuration::from_secs(30),
-            now: Some(t),
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        got.iter().map(|c| c.job.id.as_str()).collect::<Vec<_>>(),
-        vec![ids[0].as_str()]
-    );
+    let got = claim_window(&store, &["q"], None, secs(t, 2), 10, t).await;
+    assert_eq!(ids_of(&got), vec![ids[0].as_str()]);
     // The lease runs from the claim, not from the job's run_at.
     assert_eq!(got[0].lease_expires_at, secs(t, 30));
     assert_eq!(got[0].job.run_at, secs(t, 1));
+}
+
+/// A claim with `due_after` (a worker claiming ahead of its free slots)
+/// takes only jobs not yet due, earliest first whatever their priority,
+/// from one queue or merged across queues; the jobs it leaves, due or
+/// later, are claimed once each afterwards.
+pub async fn claim_early_takes_only_jobs_not_yet_due(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    // Tens of seconds apart: Redis files a job as due or delayed by its
+    // own clock at enqueue, which a slow run must not overtake.
+    let mut urgent = new_job("q", secs(t, 30));
+    urgent.job.priority = 9;
+    let ids = enqueue(
+        &store,
+        vec![
+            new_job("q", t),
+            new_job("q", secs(t, 20)),
+            urgent,
+            new_job("q", secs(t, 40)),
+            new_job("q", secs(t, 100)),
+            new_job("other", secs(t, 10)),
+        ],
+    )
+    .await;
+    let [due, soon, urgent, last, far, other] = [0, 1, 2, 3, 4, 5].map(|i| ids[i].as_str());
+    let window = |queues: &'static [&'static str], limit| {
+        claim_window(&store, queues, Some(t), secs(t, 50), limit, t)
+    };
+    let early = window(&["q"], 2).await;
+    assert_eq!(ids_of(&early), vec![soon, urgent]);
+    assert!(early.iter().all(|c| c.job.state == JobState::Running));
+    assert_eq!(early[0].lease_expires_at, secs(t, 30));
+    assert_eq!(ids_of(&window(&[], 1).await), vec![other]);
+    assert_eq!(ids_of(&window(&[], 10).await), vec![last]);
+    assert!(window(&[], 10).await.is_empty());
+    assert_eq!(ids_of(&claim(&store, &[], 10, t, 30).await), vec![due]);
+    let rest = claim(&store, &[], 10, secs(t, 200), 30).await;
+    assert_eq!(ids_of(&rest), vec![far]);
 }
 
 /// Every field of a job reads back as written, whether at the template's

@@ -20,6 +20,7 @@ pub async fn counts_per_queue_and_state(store: Arc<dyn Store>) {
     let claimed = store
         .jobs_claim(JobsClaim {
             due_by: None,
+            due_after: None,
             queues: vec!["b".into()],
             limit: 1,
             worker: "w".into(),
@@ -61,6 +62,7 @@ pub async fn paused_queues_are_not_claimed(store: Arc<dyn Store>) {
             store
                 .jobs_claim(JobsClaim {
                     due_by: None,
+                    due_after: None,
                     queues,
                     limit: 10,
                     worker: "w".into(),
@@ -101,6 +103,7 @@ pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
     let claimed = store
         .jobs_claim(JobsClaim {
             due_by: None,
+            due_after: None,
             queues: vec![],
             limit: 1,
             worker: "w".into(),
@@ -166,6 +169,7 @@ pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
     let kept = store
         .jobs_claim(JobsClaim {
             due_by: None,
+            due_after: None,
             queues: vec!["keep".into()],
             limit: 1,
             worker: "w".into(),

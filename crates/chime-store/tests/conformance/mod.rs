@@ -43,6 +43,7 @@ macro_rules! conformance_suite {
             fire::records_missed_runs_in_the_ledger,
             jobs::claim_by_priority_then_run_at,
             jobs::claim_ahead_takes_only_jobs_due_soon,
+            jobs::claim_early_takes_only_jobs_not_yet_due,
             jobs::claim_order_is_one_for_jobs_due_now_and_later,
             jobs::never_the_same_job_to_two_claimers,
             jobs::expired_lease_is_claimable_again_and_counts,

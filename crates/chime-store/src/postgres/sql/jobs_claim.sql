@@ -1,20 +1,11 @@
--- $1 queues (empty: any queue), $2 due by (NULL: now), $3 limit, $4 worker,
--- $5 lease token, $6 lease length (ms), $7 now (NULL: the database's
--- clock, statement_timestamp(): stable, so the claim index stays usable;
--- a CTE holding `now` joined in made the planner sort every pending job).
--- One statement, so no explicit transaction: SKIP LOCKED lets
--- concurrent claimers take different jobs without waiting for each other.
--- Paused queues are never claimed from. One attempt row per claimed job.
-WITH picked AS (
-    SELECT id FROM jobs
-    WHERE state = 'pending'
-      AND run_at <= COALESCE($2::bigint, $7::bigint, (extract(epoch FROM statement_timestamp()) * 1000)::bigint)
-      AND (cardinality($1::text[]) = 0 OR queue = ANY($1::text[]))
-      AND queue NOT IN (SELECT name FROM queues WHERE paused)
-    ORDER BY priority DESC, run_at
-    LIMIT $3
-    FOR UPDATE SKIP LOCKED
-), claimed AS (
+-- Follows jobs_pick_due.sql or jobs_pick_early.sql, which choose `picked`.
+-- $1 queues (empty: any queue), $2 due by, $3 limit, $4 worker, $5 lease
+-- token, $6 lease length (ms), $7 now (NULL: the database's clock), $8 due
+-- after (NULL: a claim of due jobs). One statement, so no explicit
+-- transaction: SKIP LOCKED lets concurrent claimers take different jobs
+-- without waiting for each other. Paused queues are never claimed from.
+-- One attempt row per claimed job.
+claimed AS (
     UPDATE jobs
     SET state = 'running', attempt = jobs.attempt + 1, worker = $4, lease_token = $5,
         lease_expires_at = COALESCE($7::bigint, (extract(epoch FROM statement_timestamp()) * 1000)::bigint) + $6
@@ -27,4 +18,5 @@ WITH picked AS (
     SELECT id, attempt, $4, COALESCE($7::bigint, (extract(epoch FROM statement_timestamp()) * 1000)::bigint)
     FROM claimed
 )
-SELECT * FROM claimed ORDER BY priority DESC, run_at
+SELECT * FROM claimed
+ORDER BY CASE WHEN $8::bigint IS NULL THEN priority END DESC, run_at, priority DESC

@@ -1,8 +1,11 @@
 -- Claims up to `limit` jobs due by `due_by` from `queues` (empty: every
 -- queue), highest priority first, then earliest run_at; paused queues are
--- skipped. Each claimed job runs under a new lease and gets an attempt,
--- whose start the job carries until it finishes.
--- ARGV: {queues: [name], due_by|null, limit, worker, token, lease_ms, now|null}
+-- skipped. With `due_after`, only jobs not yet due (run_at after it),
+-- earliest first, taken straight from the delayed set. Each claimed job
+-- runs under a new lease and gets an attempt, whose start the job carries
+-- until it finishes.
+-- ARGV: {queues: [name], due_by|null, due_after|null, limit, worker, token,
+--   lease_ms, now|null}
 -- Returns: an array: the claim's time and the leases' expiry (ms, as text),
 --   then per job in claim order its id, its new attempt number and its hash
 --   as HGETALL read it before the claim, as one JSON array of strings (one
@@ -18,23 +21,33 @@ if #queues == 0 then queues = redis.call('SMEMBERS', key('queues')) end
 -- Scores are read only to merge several queues: Redis formats each score
 -- it sends, and Lua would hold it as a string.
 local step = #queues > 1 and 2 or 1
--- Each queue's first `limit` ready jobs, in claim order.
+local early = present(A.due_after)
+-- Each queue's first `limit` claimable jobs, in claim order.
 local lists = {}
 for _, q in ipairs(queues) do
   if redis.call('SISMEMBER', key('paused'), q) == 0 then
-    -- Jobs now due move from the delayed set to the ready set, once each.
-    local ready = key('q', q, 'r')
-    local due = redis.call('ZRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by)
-    for _, id in ipairs(due) do
-      local p = redis.call('HMGET', key('j', id), 'run_at', 'priority')
-      if p[1] then redis.call('ZADD', ready, ready_score(p[2] or JOB_DEFAULTS.priority, p[1]), id) end
-    end
-    if #due > 0 then redis.call('ZREMRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by) end
     local rows
-    if step == 2 then
-      rows = redis.call('ZRANGE', ready, 0, A.limit - 1, 'WITHSCORES')
+    if early then
+      local delayed, after = key('q', q, 'd'), '(' .. int(A.due_after)
+      if step == 2 then
+        rows = redis.call('ZRANGEBYSCORE', delayed, after, due_by, 'WITHSCORES', 'LIMIT', 0, A.limit)
+      else
+        rows = redis.call('ZRANGEBYSCORE', delayed, after, due_by, 'LIMIT', 0, A.limit)
+      end
     else
-      rows = redis.call('ZRANGE', ready, 0, A.limit - 1)
+      -- Jobs now due move from the delayed set to the ready set, once each.
+      local ready = key('q', q, 'r')
+      local due = redis.call('ZRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by)
+      for _, id in ipairs(due) do
+        local p = redis.call('HMGET', key('j', id), 'run_at', 'priority')
+        if p[1] then redis.call('ZADD', ready, ready_score(p[2] or JOB_DEFAULTS.priority, p[1]), id) end
+      end
+      if #due > 0 then redis.call('ZREMRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by) end
+      if step == 2 then
+        rows = redis.call('ZRANGE', ready, 0, A.limit - 1, 'WITHSCORES')
+      else
+        rows = redis.call('ZRANGE', ready, 0, A.limit - 1)
+      end
     end
     if #rows > 0 then lists[#lists + 1] = {q = q, rows = rows, at = 1, taken = 0} end
   end
@@ -78,8 +91,20 @@ for _ = 1, A.limit do
   end
   count(q, 'pending', -1)
 end
--- A queue's claimed jobs are a prefix of its ready set: removed by rank.
 for _, l in ipairs(lists) do
-  if l.taken > 0 then redis.call('ZREMRANGEBYRANK', key('q', l.q, 'r'), 0, l.taken - 1) end
+  if l.taken > 0 then
+    if early then
+      -- Not a prefix of the delayed set: removed by id, a few hundred a
+      -- call (unpack's limit on the Lua stack).
+      local ids = {}
+      for i = 1, l.taken do ids[i] = l.rows[(i - 1) * step + 1] end
+      for from = 1, #ids, 500 do
+        redis.call('ZREM', key('q', l.q, 'd'), unpack(ids, from, math.min(from + 499, #ids)))
+      end
+    else
+      -- A queue's claimed jobs are a prefix of its ready set: removed by rank.
+      redis.call('ZREMRANGEBYRANK', key('q', l.q, 'r'), 0, l.taken - 1)
+    end
+  end
 end
 return reply_array(out)
