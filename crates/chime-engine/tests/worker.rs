@@ -385,3 +385,39 @@ async fn a_burst_beyond_the_slots_is_held_and_none_starts_before_its_instant() {
         assert!(started >= due, "started at {started}, due at {due}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_cancelled_while_held_for_its_instant_never_starts() {
+    // Held jobs renew no lease while they wait; one held longer than a
+    // heartbeat's interval renews it before starting, and a cancel
+    // (which revokes the lease) in the meantime keeps it from starting.
+    let mut h = harness(2, false).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    h.engine().handle("held", move |job, _ctx| {
+        let _ = tx.send(job.id.clone());
+        async { Ok(None) }
+    });
+    let service = h.engine().service();
+    h.start();
+    let run_at = jiff::Timestamp::now() + SignedDuration::from_millis(1500);
+    let spec: JobSpec =
+        serde_json::from_value(serde_json::json!({"kind": "held", "run_at": run_at.to_string()}))
+            .unwrap();
+    let id = service.job_enqueue(spec).await.unwrap().0.id;
+    h.wait_state(&id, JobState::Running).await;
+    h.store.jobs_cancel(&id).await.unwrap();
+    // A job due after it, on the same lane: once it has run, the cancelled
+    // one's instant has passed too.
+    let after: JobSpec = serde_json::from_value(serde_json::json!({
+        "kind": "held",
+        "run_at": (run_at + SignedDuration::from_millis(300)).to_string()
+    }))
+    .unwrap();
+    let next = service.job_enqueue(after).await.unwrap().0.id;
+    assert_eq!(rx.recv().await.as_deref(), Some(next.as_str()));
+    assert!(rx.try_recv().is_err(), "the cancelled job started");
+    assert_eq!(
+        h.store.jobs_get(&id).await.unwrap().unwrap().state,
+        JobState::Cancelled
+    );
+}

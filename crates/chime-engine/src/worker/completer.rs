@@ -1,15 +1,27 @@
 //! Records job outcomes in batches: whatever completions arrive while a
 //! write is in flight go into the next write, so an idle worker still
 //! writes each at once while a busy one writes hundreds per transaction.
+//!
+//! A job's task hands its outcome over and ends: no reply to wait for, so
+//! a burst of short jobs is not a burst of tasks woken a second time. The
+//! writer reports what the store refused, and tells of jobs gone dead.
 
+use crate::events::Events;
+use chime_core::model::Job;
 use chime_store::{JobCompletion, JobsComplete, Store, StoreError};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Largest batch written in one call.
 const MAX_BATCH: usize = 512;
 
-type Request = (JobCompletion, oneshot::Sender<chime_store::Result<()>>);
+enum Request {
+    /// An outcome, with the job as it ends when the outcome is `Dead`.
+    Complete(JobCompletion, Option<Box<Job>>),
+    /// Answered once every outcome sent before it has been written.
+    Flush(oneshot::Sender<()>),
+}
 
 #[derive(Clone)]
 pub struct Completer {
@@ -18,50 +30,90 @@ pub struct Completer {
 
 impl Completer {
     /// Starts the writer task; it ends when every `Completer` is dropped.
-    pub fn start(store: Arc<dyn Store>) -> Completer {
+    pub fn start(store: Arc<dyn Store>, events: Events) -> Completer {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_batches(store, rx));
+        tokio::spawn(write_batches(store, events, rx));
         Completer { tx }
     }
 
-    pub async fn complete(&self, completion: JobCompletion) -> chime_store::Result<()> {
-        let (done, result) = oneshot::channel();
-        self.tx
-            .send((completion, done))
-            .map_err(|_| StoreError::InvalidState("the completer has stopped".into()))?;
-        result
-            .await
-            .map_err(|_| StoreError::InvalidState("the completer has stopped".into()))?
+    /// Queues an outcome for the next write. `dead`: the job, told to the
+    /// notifier once its `Dead` outcome is written.
+    pub fn complete(&self, completion: JobCompletion, dead: Option<Job>) {
+        let request = Request::Complete(completion, dead.map(Box::new));
+        if self.tx.send(request).is_err() {
+            tracing::error!("the completer has stopped; the job's lease will expire");
+        }
+    }
+
+    /// Waits until every outcome queued so far is written (at shutdown).
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.tx.send(Request::Flush(done)).is_ok() {
+            let _ = written.await;
+        }
     }
 }
 
-async fn write_batches(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Request>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
+async fn write_batches(
+    store: Arc<dyn Store>,
+    events: Events,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+) {
+    let mut next = rx.recv().await;
+    while let Some(first) = next.take() {
+        let mut batch = Vec::new();
+        let mut flushes = Vec::new();
+        let mut request = Some(first);
+        while let Some(r) = request.take() {
+            match r {
+                Request::Complete(c, dead) => batch.push((c, dead)),
+                Request::Flush(done) => flushes.push(done),
+            }
+            if batch.len() < MAX_BATCH {
+                request = rx.try_recv().ok();
             }
         }
-        let (completions, replies): (Vec<JobCompletion>, Vec<_>) = batch.into_iter().unzip();
-        match store
-            .jobs_complete(JobsComplete {
-                completions,
-                now: None,
-            })
-            .await
-        {
-            Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(result);
+        if !batch.is_empty() {
+            write(store.as_ref(), &events, batch).await;
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+        next = rx.recv().await;
+    }
+}
+
+async fn write(store: &dyn Store, events: &Events, batch: Vec<(JobCompletion, Option<Box<Job>>)>) {
+    let (completions, dead): (Vec<JobCompletion>, Vec<_>) = batch.into_iter().unzip();
+    let results = store
+        .jobs_complete(JobsComplete {
+            completions,
+            now: None,
+        })
+        .await;
+    let results = match results {
+        Ok(results) => results,
+        Err(e) => {
+            tracing::error!(error = %e, jobs = dead.len(), "could not record the jobs' outcomes; their leases will expire");
+            return;
+        }
+    };
+    for (result, dead) in results.into_iter().zip(dead) {
+        match result {
+            Ok(()) => {
+                if let Some(job) = dead {
+                    // Not awaited here: a slow webhook must not hold up
+                    // the next batch of outcomes.
+                    let notifier = events.notifier.clone();
+                    tokio::spawn(async move { notifier.job_dead(&job).await });
                 }
             }
+            Err(StoreError::LeaseLost) => {
+                events.metrics.lease_lost.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!("completion rejected: the lease was lost meanwhile");
+            }
             Err(e) => {
-                let message = e.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Backend(message.clone().into())));
-                }
+                tracing::error!(error = %e, "could not record the job's outcome; its lease will expire")
             }
         }
     }

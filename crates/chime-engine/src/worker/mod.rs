@@ -10,6 +10,7 @@
 //! idempotency key, which is stable across retries.
 
 mod completer;
+mod turns;
 
 use crate::events::Events;
 use crate::executor::{Executors, JobContext, JobError};
@@ -21,13 +22,13 @@ use chime_store::{
 };
 use completer::Completer;
 use jiff::{SignedDuration, Timestamp};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use turns::{Ticket, Turns};
 
 /// How long a lane with a few free slots waits for more before claiming.
 const CLAIM_LINGER: Duration = Duration::from_millis(5);
@@ -109,7 +110,7 @@ impl Worker {
     ) -> Worker {
         Worker {
             shared: Arc::new(Shared {
-                completer: Completer::start(store.clone()),
+                completer: Completer::start(store.clone(), events.clone()),
                 store,
                 clock,
                 cfg,
@@ -127,38 +128,104 @@ impl Worker {
             lanes.spawn(run_lane(self.shared.clone(), lane, cancel.clone()).instrument(span));
         }
         while lanes.join_next().await.is_some() {}
+        // The drained jobs' outcomes are written before the worker stops.
+        self.shared.completer.flush().await;
     }
 }
 
 async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
     let concurrency = lane.concurrency.max(1);
-    let turns = Arc::new(Turns {
-        slots: Arc::new(Semaphore::new(concurrency)),
-        held: AtomicUsize::new(0),
-        changed: Notify::new(),
-        pace: Pace::default(),
-    });
+    let turns = Arc::new(Turns::new(
+        concurrency,
+        worth_claiming(&shared.cfg, concurrency),
+    ));
+    // Cancelled only after the grace period, to stop work still running.
+    let hard_stop = CancellationToken::new();
+    let mut slots = JoinSet::new();
+    for _ in 0..concurrency {
+        let (shared, turns) = (shared.clone(), turns.clone());
+        let (stop, hard_stop) = (cancel.clone(), hard_stop.clone());
+        slots.spawn(
+            async move {
+                while let Some(ticket) = turns.next(&stop).await {
+                    let job = &ticket.claimed.job;
+                    let span = tracing::info_span!("job", id = %job.id, kind = %job.job.kind, attempt = job.attempt);
+                    run_job(&shared, &turns, ticket, &hard_stop)
+                        .instrument(span)
+                        .await;
+                    turns.done();
+                }
+            }
+            .in_current_span(),
+        );
+    }
+    let releaser = {
+        let (shared, turns, cancel) = (shared.clone(), turns.clone(), cancel.clone());
+        tokio::spawn(async move { turns.release(shared.clock.as_ref(), &cancel).await })
+    };
+    claim_loop(&shared, &lane, &turns, &cancel).await;
+
+    let in_flight = turns.busy();
+    if in_flight > 0 {
+        tracing::info!(in_flight, "waiting for running jobs before shutdown");
+    }
+    let drained = tokio::time::timeout(shared.cfg.shutdown_grace, async {
+        while slots.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("grace period over; stopping the jobs still running and releasing them");
+        hard_stop.cancel();
+        while slots.join_next().await.is_some() {}
+    }
+    let _ = releaser.await;
+    // Jobs claimed but never started go back, their attempt counted as
+    // for any interrupted one.
+    let now = shared.clock.now();
+    for ticket in turns.drain() {
+        let ClaimedJob {
+            job, lease_token, ..
+        } = ticket.claimed;
+        shared.completer.complete(
+            JobCompletion {
+                job_id: job.id,
+                lease_token,
+                completion: Completion::Retry { at: now },
+                outcome: AttemptOutcome::Cancelled,
+                error: Some("worker shut down before the job started".into()),
+                output: None,
+            },
+            None,
+        );
+    }
+}
+
+/// Claims jobs into the lane until `cancel`: due ones into the slots no
+/// held job counts on, then jobs not yet due, held until their instant.
+async fn claim_loop(shared: &Shared, lane: &Lane, turns: &Turns, cancel: &CancellationToken) {
+    let concurrency = lane.concurrency.max(1);
     let ready = shared.events.jobs_ready_signal();
     // Until when an idle lane polls at EAGER_POLL (after an announcement).
     let mut eager_until = tokio::time::Instant::now();
-    // Cancelled only after the grace period, to stop work still running.
-    let hard_stop = CancellationToken::new();
-    let mut running = JoinSet::new();
     let hold_max = concurrency.saturating_mul(shared.cfg.prefetch_per_slot.max(1));
     let batch = shared.cfg.claim_batch.max(1) as usize;
-    // A busy lane claims due jobs in batches of at least a quarter of its
-    // slots: many one-job claims would cost a write each.
-    let worth_claiming = (concurrency / 4).clamp(1, batch);
+    let worth_claiming = worth_claiming(&shared.cfg, concurrency);
+    // A held job's lease is not renewed while it waits: held no longer
+    // than half the lease, it starts (and renews) well before expiry.
+    let window = shared.cfg.prefetch.min(shared.cfg.lease / 2);
     while !cancel.is_cancelled() {
-        while running.try_join_next().is_some() {}
-        let (spare, room) = turns.openings(concurrency, hold_max, shared.cfg.prefetch);
+        let (spare, _) = turns.openings(hold_max, window);
         if spare > 0 && spare < worth_claiming && turns.held() == 0 {
             // Short jobs free slots within microseconds: wait a moment for
             // a worthwhile batch. Long ones do not: then claim what is free.
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                permits = turns.slots.acquire_many(worth_claiming as u32) => drop(permits),
-                _ = tokio::time::sleep(CLAIM_LINGER) => {}
+            let linger = tokio::time::sleep(CLAIM_LINGER);
+            tokio::pin!(linger);
+            while turns.openings(hold_max, window).0 < worth_claiming {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = turns.changed.notified() => {}
+                    _ = &mut linger => break,
+                }
             }
         }
         // Armed before the claims: jobs announced while they run (a fire
@@ -171,14 +238,12 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
         tokio::pin!(changed);
         changed.as_mut().enable();
         let now = shared.clock.now();
-        let (spare, _) = turns.openings(concurrency, hold_max, shared.cfg.prefetch);
-        // Due jobs first, into the slots no held job counts on; then jobs
-        // not yet due, held without a slot until their instant.
+        let (spare, room) = turns.openings(hold_max, window);
         let mut claimed = 0;
         let mut failed = false;
         for early in [false, true] {
             let limit = if early {
-                turns.openings(concurrency, hold_max, shared.cfg.prefetch).1
+                turns.openings(hold_max, window).1
             } else {
                 spare
             }
@@ -191,11 +256,7 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
             let claim = shared
                 .store
                 .jobs_claim(JobsClaim {
-                    due_by: Some(if early {
-                        now + shared.cfg.prefetch
-                    } else {
-                        now
-                    }),
+                    due_by: Some(if early { now + window } else { now }),
                     due_after: early.then_some(now),
                     queues: lane.queues.clone(),
                     limit: limit as u32,
@@ -204,38 +265,23 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
                     now: None,
                 })
                 .await;
-            let jobs = match claim {
-                Ok(jobs) => jobs,
+            match claim {
+                Ok(jobs) => {
+                    claimed += jobs.len();
+                    for claimed in jobs {
+                        turns.hold(Box::new(Ticket { claimed, at: now }), now);
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "claim failed; backing off");
                     failed = true;
                     break;
                 }
-            };
-            claimed += jobs.len();
-            for job in jobs {
-                // A due job takes its slot now; held ones when their turn comes.
-                let slot = if early {
-                    None
-                } else {
-                    turns.slots.clone().try_acquire_owned().ok()
-                };
-                let held = slot.is_none().then(|| Held::new(&turns));
-                let shared = shared.clone();
-                let turns = turns.clone();
-                let stop = hard_stop.clone();
-                let span = tracing::info_span!("job", id = %job.job.id, kind = %job.job.job.kind, attempt = job.job.attempt);
-                running.spawn(
-                    async move {
-                        execute(&shared, &turns, job, stop, slot, held).await;
-                    }
-                    .instrument(span),
-                );
             }
         }
         if failed {
             tokio::select! {
-                _ = cancel.cancelled() => break,
+                _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
             }
         }
@@ -243,10 +289,11 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
             continue;
         }
         if spare == 0 && room == 0 {
-            // Nothing to claim into until a slot frees or a held job starts.
+            // Nothing to claim into until slots come free.
             tokio::select! {
-                _ = cancel.cancelled() => break,
+                _ = cancel.cancelled() => return,
                 _ = changed => {}
+                _ = tokio::time::sleep(shared.cfg.poll_every) => {}
             }
             continue;
         }
@@ -256,7 +303,7 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
             shared.cfg.poll_every
         };
         tokio::select! {
-            _ = cancel.cancelled() => break,
+            _ = cancel.cancelled() => return,
             _ = woken => {
                 eager_until = tokio::time::Instant::now()
                     + crate::scheduler::MAX_FIRE_AHEAD.unsigned_abs();
@@ -264,132 +311,68 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
             _ = tokio::time::sleep(poll) => {}
         }
     }
-    let in_flight = running.len();
-    if in_flight > 0 {
-        tracing::info!(in_flight, "waiting for running jobs before shutdown");
-    }
-    let drained = tokio::time::timeout(shared.cfg.shutdown_grace, async {
-        while running.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!("grace period over; stopping the jobs still running and releasing them");
-        hard_stop.cancel();
-        while running.join_next().await.is_some() {}
-    }
 }
 
-/// A lane's execution slots and the claimed jobs waiting for one.
-struct Turns {
-    /// Bounds concurrent executions.
-    slots: Arc<Semaphore>,
-    /// Claimed jobs holding no slot yet: waiting for their instant or a slot.
-    held: AtomicUsize,
-    /// A slot was freed or a held job took one.
-    changed: Notify,
-    pace: Pace,
-}
-
-impl Turns {
-    fn held(&self) -> usize {
-        self.held.load(Ordering::Relaxed)
-    }
-
-    /// Slots no held job counts on (for due jobs), and how many more jobs
-    /// not yet due the lane may hold: as many as its slots can start within
-    /// the prefetch window at the pace its jobs end, at least its free
-    /// slots and at most `hold_max`. Long jobs leave a burst to other
-    /// instances instead of holding it here.
-    fn openings(
-        &self,
-        concurrency: usize,
-        hold_max: usize,
-        window: SignedDuration,
-    ) -> (usize, usize) {
-        let free = self.slots.available_permits();
-        let held = self.held();
-        let startable = self.pace.startable(concurrency, window);
-        let room = hold_max.min(free.max(startable)).saturating_sub(held);
-        (free.saturating_sub(held), room)
-    }
-}
-
-/// How long a lane's jobs run, as a moving average.
-#[derive(Default)]
-struct Pace {
-    /// Microseconds; 0 until a job has ended.
-    mean_us: AtomicU64,
-}
-
-impl Pace {
-    fn record(&self, took: SignedDuration) {
-        let us = took.as_micros().clamp(1, i128::from(u64::MAX)) as u64;
-        // Racy read-modify-write: a lost update only skews an estimate.
-        let old = self.mean_us.load(Ordering::Relaxed);
-        let new = if old == 0 { us } else { old - old / 8 + us / 8 };
-        self.mean_us.store(new.max(1), Ordering::Relaxed);
-    }
-
-    /// Jobs `slots` slots start within `window` at this pace (before any
-    /// job has ended: one per slot).
-    fn startable(&self, slots: usize, window: SignedDuration) -> usize {
-        let mean = u128::from(self.mean_us.load(Ordering::Relaxed));
-        if mean == 0 {
-            return slots;
-        }
-        let window_us = window.as_micros().max(0) as u128;
-        usize::try_from(slots as u128 * window_us / mean).unwrap_or(usize::MAX)
-    }
+/// A busy lane claims due jobs in batches of at least a quarter of its
+/// slots: many one-job claims would cost a write each.
+fn worth_claiming(cfg: &WorkerConfig, concurrency: usize) -> usize {
+    (concurrency / 4).clamp(1, cfg.claim_batch.max(1) as usize)
 }
 
 enum Ended {
     Finished(Result<Option<String>, JobError>),
     TimedOut,
     LeaseLost,
-    ShutDown { started: bool },
+    ShutDown,
 }
 
-/// Counts a claimed job until it takes a slot (or is dropped).
-struct Held(Arc<Turns>);
-
-impl Held {
-    fn new(turns: &Arc<Turns>) -> Held {
-        turns.held.fetch_add(1, Ordering::Relaxed);
-        Held(turns.clone())
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        self.0.held.fetch_sub(1, Ordering::Relaxed);
-        self.0.changed.notify_one();
-    }
-}
-
-/// Runs one job. `slot` is released as soon as the work ends: the slot
-/// bounds concurrent executions, not outcomes waiting to be written.
-/// Without one, the job waits for its `run_at` and then a slot.
-async fn execute(
+/// Runs one job in a slot, which is free for the next as soon as the work
+/// ends: the completer writes the outcome.
+async fn run_job(
     shared: &Shared,
     turns: &Turns,
-    claimed: ClaimedJob,
-    shutdown: CancellationToken,
-    slot: Option<OwnedSemaphorePermit>,
-    held: Option<Held>,
+    mut ticket: Box<Ticket>,
+    shutdown: &CancellationToken,
 ) {
-    let ClaimedJob {
-        job, lease_token, ..
-    } = claimed;
+    // Read in place: the ticket is boxed so that it moves as a pointer.
+    let lease_token = std::mem::take(&mut ticket.claimed.lease_token);
+    let job = &ticket.claimed.job;
     let metrics = &shared.events.metrics;
+    // A job held longer than a heartbeat's interval renews its lease before
+    // the work starts (none is renewed while held: that would be a timer
+    // per job at the instant).
+    if shared.clock.now().duration_since(ticket.at) >= shared.cfg.heartbeat_every {
+        let beat = shared
+            .store
+            .jobs_heartbeat(JobsHeartbeat {
+                job_id: job.id.clone(),
+                lease_token: lease_token.clone(),
+                extend: shared.cfg.lease,
+                now: None,
+            })
+            .await;
+        if let Err(StoreError::LeaseLost) = beat {
+            metrics.lease_lost.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("lease lost (expired or job cancelled) before the job started");
+            return;
+        }
+    }
     let queue = metrics.queues.get(&job.job.queue);
-    // Everything is made ready before the job's turn, so that at the
-    // instant only the work itself starts.
     let work = CancellationToken::new();
-    let timeout = Executors::timeout(&job);
+    let timeout = Executors::timeout(job);
+    let started = shared.clock.now();
+    queue
+        .start_lateness
+        .observe(started.duration_since(job.run_at));
+    if let Some(instant) = job.scheduled_for {
+        metrics
+            .fire_lateness
+            .observe(started.duration_since(instant));
+    }
     // The heartbeat borrows the lease token: it ends with this block,
     // before the token goes into the completion.
-    let (ended, started) = {
-        // Polled beside the wait and the work below: no task to spawn per job.
+    let ended = {
+        // Polled beside the work: no task to spawn per job.
         let heartbeat = heartbeat(
             shared.store.as_ref(),
             &job.id,
@@ -397,69 +380,24 @@ async fn execute(
             shared.cfg.lease,
             shared.cfg.heartbeat_every,
         );
-        tokio::pin!(heartbeat);
         let ctx = JobContext {
             attempt: job.attempt,
             idempotency_key: job.idempotency_key(),
             cancel: work.clone(),
         };
-        let turn = async {
-            let early = job.run_at.duration_since(shared.clock.now());
-            if early > SignedDuration::ZERO {
-                tokio::time::sleep(early.unsigned_abs()).await;
-            }
-            match slot {
-                Some(slot) => Some(slot),
-                None => turns.slots.clone().acquire_owned().await.ok(),
-            }
-        };
-        // The lease is renewed while the job waits; a shutdown ends the
-        // wait and the job is released below without having started.
-        let slot = tokio::select! {
+        tokio::select! {
             biased;
-            slot = turn => slot,
-            _ = shutdown.cancelled() => None,
-            _ = &mut heartbeat => {
-                metrics.lease_lost.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("lease lost (expired or job cancelled) before the job started");
-                return;
-            }
-        };
-        drop(held);
-        let started = shared.clock.now();
-        let ended = match slot {
-            None => Ended::ShutDown { started: false },
-            Some(slot) => {
-                queue
-                    .start_lateness
-                    .observe(started.duration_since(job.run_at));
-                if let Some(instant) = job.scheduled_for {
-                    metrics
-                        .fire_lateness
-                        .observe(started.duration_since(instant));
-                }
-                let ended = tokio::select! {
-                    biased;
-                    result = shared.executors.run(&job, ctx) => Ended::Finished(result),
-                    _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,
-                    _ = &mut heartbeat => Ended::LeaseLost,
-                    _ = shutdown.cancelled() => Ended::ShutDown { started: true },
-                };
-                drop(slot);
-                turns.changed.notify_one();
-                turns
-                    .pace
-                    .record(shared.clock.now().duration_since(started));
-                ended
-            }
-        };
-        (ended, started)
+            result = shared.executors.run(job, ctx) => Ended::Finished(result),
+            _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,
+            _ = heartbeat => Ended::LeaseLost,
+            _ = shutdown.cancelled() => Ended::ShutDown,
+        }
     };
     // Dropping the execution future above stopped the work; tell cooperative handlers too.
     work.cancel();
-
     let now = shared.clock.now();
-    let retry_or_dead = |after: Option<SignedDuration>| retry_or_dead(&job, now, after);
+    turns.pace.record(now.duration_since(started));
+    let retry_or_dead = |after: Option<SignedDuration>| retry_or_dead(job, now, after);
     let (completion, outcome, error, output) = match ended {
         Ended::Finished(Ok(output)) => (
             Completion::Succeeded,
@@ -488,14 +426,10 @@ async fn execute(
             return;
         }
         // Released to run again soon; the interrupted attempt still counts.
-        Ended::ShutDown { started } => (
+        Ended::ShutDown => (
             Completion::Retry { at: now },
             AttemptOutcome::Cancelled,
-            Some(if started {
-                "worker shut down before the job finished".into()
-            } else {
-                "worker shut down before the job started".into()
-            }),
+            Some("worker shut down before the job finished".into()),
             None,
         ),
     };
@@ -504,38 +438,25 @@ async fn execute(
     if let Some(error) = &error {
         tracing::info!(%error, ?completion, "job attempt failed");
     }
+    // The job goes on whole only when it went dead (for the notifier).
     let dead = matches!(completion, Completion::Dead).then(|| {
-        let mut j = job.clone();
-        j.last_error = error.clone();
-        j.finished_at = Some(now);
-        j
+        let mut job = job.clone();
+        job.last_error = error.clone();
+        job.finished_at = Some(now);
+        job
     });
-    let result = shared
-        .completer
-        .complete(JobCompletion {
-            job_id: job.id.clone(),
+    let job_id = std::mem::take(&mut ticket.claimed.job.id);
+    shared.completer.complete(
+        JobCompletion {
+            job_id,
             lease_token,
             completion,
             outcome,
             error,
             output,
-        })
-        .await;
-    match result {
-        Ok(()) => {
-            if let Some(job) = dead {
-                // Boxed: a notification's future is large and rarely made.
-                Box::pin(shared.events.notifier.job_dead(&job)).await;
-            }
-        }
-        Err(StoreError::LeaseLost) => {
-            metrics.lease_lost.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!("completion rejected: the lease was lost meanwhile");
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "could not record the job's outcome; its lease will expire")
-        }
-    }
+        },
+        dead,
+    );
 }
 
 /// Renews the lease until it is lost (expired, or the job was cancelled);
@@ -580,62 +501,5 @@ pub(crate) fn retry_or_dead(
         }
     } else {
         Completion::Dead
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn turns(concurrency: usize, mean: SignedDuration) -> Arc<Turns> {
-        let turns = Arc::new(Turns {
-            slots: Arc::new(Semaphore::new(concurrency)),
-            held: AtomicUsize::new(0),
-            changed: Notify::new(),
-            pace: Pace::default(),
-        });
-        if mean > SignedDuration::ZERO {
-            turns.pace.record(mean);
-        }
-        turns
-    }
-
-    const WINDOW: SignedDuration = SignedDuration::from_secs(1);
-
-    #[test]
-    fn quick_jobs_let_a_lane_hold_up_to_its_bound() {
-        let t = turns(4, SignedDuration::from_millis(1));
-        assert_eq!(t.openings(4, 40, WINDOW), (4, 40));
-        let held: Vec<Held> = (0..3).map(|_| Held::new(&t)).collect();
-        assert_eq!(
-            t.openings(4, 40, WINDOW),
-            (1, 37),
-            "held jobs count on slots"
-        );
-        drop(held);
-        assert_eq!(t.held(), 0);
-    }
-
-    #[test]
-    fn before_any_job_ended_a_lane_holds_one_per_slot() {
-        assert_eq!(
-            turns(4, SignedDuration::ZERO).openings(4, 40, WINDOW),
-            (4, 4)
-        );
-    }
-
-    #[test]
-    fn long_jobs_hold_no_more_than_the_free_slots() {
-        let t = turns(4, SignedDuration::from_secs(60));
-        assert_eq!(t.openings(4, 40, WINDOW), (4, 4));
-        let busy = t.slots.clone().try_acquire_many_owned(3).unwrap();
-        assert_eq!(t.openings(4, 40, WINDOW), (1, 1));
-        let _held = Held::new(&t);
-        assert_eq!(
-            t.openings(4, 40, WINDOW),
-            (0, 0),
-            "nothing more while all are spoken for"
-        );
-        drop(busy);
     }
 }

@@ -1,0 +1,317 @@
+//! A lane's jobs between their claim and their start: held until their
+//! instant, then queued for the next free slot.
+//!
+//! A slot is a long-lived task that runs one job after another, so a burst
+//! larger than the lane's concurrency costs no task and no timer per job:
+//! one releaser wakes at each instant and queues that instant's jobs, and
+//! a slot that ends a job takes the next without waking anyone.
+
+use chime_core::time::Clock;
+use chime_store::ClaimedJob;
+use jiff::{SignedDuration, Timestamp};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+/// A claimed job and when this worker claimed it (its clock).
+pub(super) struct Ticket {
+    pub claimed: ClaimedJob,
+    pub at: Timestamp,
+}
+
+pub(super) struct Turns {
+    concurrency: usize,
+    /// Free slots worth a claim: `changed` tells when that many are free
+    /// (and when the first is), not at every job's end.
+    worth: usize,
+    /// Held until their `run_at`, earliest first (the number keeps equal
+    /// instants apart, in claim order).
+    ahead: Mutex<BTreeMap<(Timestamp, u64), Box<Ticket>>>,
+    seq: AtomicU64,
+    /// Their turn has come: the next free slot takes the first. (Boxed
+    /// here and above: at an instant thousands move, a pointer each.)
+    ready: Mutex<VecDeque<Box<Ticket>>>,
+    /// One permit per ticket in `ready`: idle slots wait on it.
+    queued: Semaphore,
+    /// A ticket was held ahead: the releaser looks at its next instant again.
+    held_ahead: Notify,
+    /// Tickets in `ahead` and `ready`.
+    held: AtomicUsize,
+    /// Slots running a job.
+    busy: AtomicUsize,
+    /// A slot or a worthwhile batch of slots came free: the claim loop may
+    /// claim again.
+    pub changed: Notify,
+    pub pace: Pace,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; a poisoned one is still whole.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Turns {
+    pub fn new(concurrency: usize, worth: usize) -> Turns {
+        Turns {
+            concurrency,
+            worth,
+            ahead: Mutex::default(),
+            seq: AtomicU64::new(0),
+            ready: Mutex::default(),
+            queued: Semaphore::new(0),
+            held_ahead: Notify::new(),
+            held: AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
+            changed: Notify::new(),
+            pace: Pace::default(),
+        }
+    }
+
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    pub fn busy(&self) -> usize {
+        self.busy.load(Ordering::Relaxed)
+    }
+
+    /// Takes a claimed job in: queued for a slot if due at `now`, held
+    /// until its instant otherwise.
+    pub fn hold(&self, ticket: Box<Ticket>, now: Timestamp) {
+        self.held.fetch_add(1, Ordering::Relaxed);
+        let at = ticket.claimed.job.run_at;
+        if at > now {
+            let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+            lock(&self.ahead).insert((at, seq), ticket);
+            self.held_ahead.notify_one();
+        } else {
+            lock(&self.ready).push_back(ticket);
+            self.queued.add_permits(1);
+        }
+    }
+
+    /// Queues the held jobs whose instant has come; returns the next
+    /// instant still ahead.
+    fn release_due(&self, now: Timestamp) -> Option<Timestamp> {
+        let mut ahead = lock(&self.ahead);
+        let later = match now.checked_add(SignedDuration::from_nanos(1)) {
+            Ok(after) => ahead.split_off(&(after, 0)),
+            Err(_) => BTreeMap::new(),
+        };
+        let due = std::mem::replace(&mut *ahead, later);
+        let next = ahead.first_key_value().map(|(key, _)| key.0);
+        drop(ahead);
+        if !due.is_empty() {
+            let n = due.len();
+            lock(&self.ready).extend(due.into_values());
+            self.queued.add_permits(n);
+        }
+        next
+    }
+
+    /// Wakes at each held job's instant and queues it, until `cancel`.
+    pub async fn release(&self, clock: &dyn Clock, cancel: &CancellationToken) {
+        loop {
+            let held = self.held_ahead.notified();
+            tokio::pin!(held);
+            held.as_mut().enable();
+            let wait = match self.release_due(clock.now()) {
+                Some(at) => at.duration_since(clock.now()).max(SignedDuration::ZERO),
+                None => SignedDuration::from_secs(3600),
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = held => {}
+                _ = tokio::time::sleep(wait.unsigned_abs()) => {}
+            }
+        }
+    }
+
+    /// The next job whose turn has come, for a free slot; `None` once
+    /// `stop` is cancelled (the slot then takes no more).
+    pub async fn next(&self, stop: &CancellationToken) -> Option<Box<Ticket>> {
+        loop {
+            let permit = tokio::select! {
+                biased;
+                _ = stop.cancelled() => return None,
+                permit = self.queued.acquire() => permit.ok()?,
+            };
+            permit.forget();
+            if let Some(ticket) = lock(&self.ready).pop_front() {
+                self.held.fetch_sub(1, Ordering::Relaxed);
+                self.busy.fetch_add(1, Ordering::Relaxed);
+                return Some(ticket);
+            }
+        }
+    }
+
+    /// A slot ended its job.
+    pub fn done(&self) {
+        let busy = self.busy.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+        let free = self.concurrency.saturating_sub(busy);
+        if free == 1 || free == self.worth {
+            self.changed.notify_one();
+        }
+    }
+
+    /// Every job still held (at shutdown, once the slots have stopped).
+    pub fn drain(&self) -> Vec<Ticket> {
+        let mut all: Vec<Ticket> = lock(&self.ready).drain(..).map(|t| *t).collect();
+        all.extend(
+            std::mem::take(&mut *lock(&self.ahead))
+                .into_values()
+                .map(|t| *t),
+        );
+        self.held.fetch_sub(all.len(), Ordering::Relaxed);
+        all
+    }
+
+    /// Slots no held job counts on (for due jobs), and how many more jobs
+    /// not yet due the lane may hold: as many as its slots can start within
+    /// the prefetch window at the pace its jobs end, at least its free
+    /// slots and at most `hold_max`. Long jobs leave a burst to other
+    /// instances instead of holding it here.
+    pub fn openings(&self, hold_max: usize, window: SignedDuration) -> (usize, usize) {
+        let free = self
+            .concurrency
+            .saturating_sub(self.busy.load(Ordering::Relaxed));
+        let held = self.held();
+        let startable = self.pace.startable(self.concurrency, window);
+        let room = hold_max.min(free.max(startable)).saturating_sub(held);
+        (free.saturating_sub(held), room)
+    }
+}
+
+/// How long a lane's jobs run, as a moving average.
+#[derive(Default)]
+pub(super) struct Pace {
+    /// Microseconds; 0 until a job has ended.
+    mean_us: AtomicU64,
+}
+
+impl Pace {
+    pub fn record(&self, took: SignedDuration) {
+        let us = took.as_micros().clamp(1, i128::from(u64::MAX)) as u64;
+        // Racy read-modify-write: a lost update only skews an estimate.
+        let old = self.mean_us.load(Ordering::Relaxed);
+        let new = if old == 0 { us } else { old - old / 8 + us / 8 };
+        self.mean_us.store(new.max(1), Ordering::Relaxed);
+    }
+
+    /// Jobs `slots` slots start within `window` at this pace (before any
+    /// job has ended: one per slot).
+    fn startable(&self, slots: usize, window: SignedDuration) -> usize {
+        let mean = u128::from(self.mean_us.load(Ordering::Relaxed));
+        if mean == 0 {
+            return slots;
+        }
+        let window_us = window.as_micros().max(0) as u128;
+        usize::try_from(slots as u128 * window_us / mean).unwrap_or(usize::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chime_core::model::{Job, JobState, JobTemplate};
+
+    const WINDOW: SignedDuration = SignedDuration::from_secs(1);
+
+    fn turns(concurrency: usize, mean: SignedDuration) -> Turns {
+        let turns = Turns::new(concurrency, 1);
+        if mean > SignedDuration::ZERO {
+            turns.pace.record(mean);
+        }
+        turns
+    }
+
+    fn ticket(id: &str, run_at: Timestamp) -> Box<Ticket> {
+        let job = Job {
+            id: id.into(),
+            namespace: "default".into(),
+            job: JobTemplate::new("q", "k"),
+            state: JobState::Running,
+            attempt: 1,
+            run_at,
+            created_at: run_at,
+            finished_at: None,
+            schedule_id: None,
+            scheduled_for: None,
+            unique_key: None,
+            worker: None,
+            lease_expires_at: None,
+            last_error: None,
+        };
+        Box::new(Ticket {
+            claimed: ClaimedJob {
+                job,
+                lease_token: "t".into(),
+                lease_expires_at: run_at,
+            },
+            at: run_at,
+        })
+    }
+
+    #[test]
+    fn quick_jobs_let_a_lane_hold_up_to_its_bound() {
+        let t = turns(4, SignedDuration::from_millis(1));
+        assert_eq!(t.openings(40, WINDOW), (4, 40));
+        let now = Timestamp::now();
+        for i in 0..3 {
+            t.hold(ticket(&i.to_string(), now + WINDOW), now);
+        }
+        assert_eq!(t.openings(40, WINDOW), (1, 37), "held jobs count on slots");
+    }
+
+    #[test]
+    fn before_any_job_ended_a_lane_holds_one_per_slot() {
+        assert_eq!(turns(4, SignedDuration::ZERO).openings(40, WINDOW), (4, 4));
+    }
+
+    #[test]
+    fn long_jobs_hold_no_more_than_the_free_slots() {
+        let t = turns(4, SignedDuration::from_secs(60));
+        assert_eq!(t.openings(40, WINDOW), (4, 4));
+        t.busy.store(3, Ordering::Relaxed);
+        assert_eq!(t.openings(40, WINDOW), (1, 1));
+        let now = Timestamp::now();
+        t.hold(ticket("a", now + WINDOW), now);
+        assert_eq!(
+            t.openings(40, WINDOW),
+            (0, 0),
+            "nothing more while all are spoken for"
+        );
+    }
+
+    #[tokio::test]
+    async fn held_jobs_are_queued_at_their_instant_in_order() {
+        let t = turns(2, SignedDuration::ZERO);
+        let now = Timestamp::now();
+        let s = |n| now + SignedDuration::from_secs(n);
+        t.hold(ticket("later", s(2)), now);
+        t.hold(ticket("due", now), now);
+        t.hold(ticket("soon", s(1)), now);
+        t.hold(ticket("soon-too", s(1)), now);
+        assert_eq!(t.release_due(now), Some(s(1)));
+        let stop = CancellationToken::new();
+        assert_eq!(
+            t.next(&stop).await.map(|t| t.claimed.job.id).as_deref(),
+            Some("due")
+        );
+        assert_eq!(t.release_due(s(1)), Some(s(2)));
+        let ids: Vec<String> = [t.next(&stop).await, t.next(&stop).await]
+            .into_iter()
+            .flatten()
+            .map(|t| t.claimed.job.id)
+            .collect();
+        assert_eq!(ids, ["soon", "soon-too"]);
+        assert_eq!(t.held(), 1);
+        let left: Vec<String> = t.drain().into_iter().map(|t| t.claimed.job.id).collect();
+        assert_eq!(left, ["later"]);
+        assert_eq!(t.held(), 0);
+        stop.cancel();
+        assert!(t.next(&stop).await.is_none());
+    }
+}
