@@ -8,6 +8,9 @@
 //! every run and the median. The engine runs in-process, so the figures are
 //! the scheduler, workers and store, without HTTP in front.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use chime_core::model::{new_id, JobTemplate, ScheduleSpec};
 use chime_core::time::SystemClock;
