@@ -4,7 +4,26 @@
 //! each backend's inherent methods.
 
 use crate::params::{JobsList, ScheduleList};
+
+/// A backend's claim statements, indexed by whether the claim is ahead:
+/// the pick of due jobs or of jobs not yet due, then the update both
+/// share. Expanded in each backend, so the paths are its `sql/` files.
+macro_rules! claim_statements {
+    () => {
+        [
+            concat!(
+                include_str!("sql/jobs_pick_due.sql"),
+                include_str!("sql/jobs_claim.sql")
+            ),
+            concat!(
+                include_str!("sql/jobs_pick_early.sql"),
+                include_str!("sql/jobs_claim.sql")
+            ),
+        ]
+    };
+}
 use crate::StoreError;
+pub(crate) use claim_statements;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 /// Jobs newest first, filters added only when given: `(? IS NULL OR col =

@@ -56,13 +56,14 @@ pub struct WorkerConfig {
     /// How often an idle lane looks for due jobs without being woken.
     pub poll_every: Duration,
     pub claim_batch: u32,
-    /// Jobs due within this window are claimed early and started at their
-    /// `run_at`, so a job starts on time instead of after a claim round trip.
+    /// Jobs due within this window (at most half the lease) are claimed
+    /// early and started at their `run_at`, so a job starts on time
+    /// instead of after a claim round trip.
     pub prefetch: SignedDuration,
     /// A lane holds at most this many claimed jobs per slot waiting for
     /// their instant or a slot, so that a burst larger than its
-    /// concurrency starts on time; fewer when its jobs are long (see
-    /// [`Pace`]).
+    /// concurrency starts on time; fewer when its jobs are long (the
+    /// lane's pace, in `turns.rs`).
     pub prefetch_per_slot: usize,
     /// On shutdown, in-flight jobs get this long to finish.
     pub shutdown_grace: Duration,

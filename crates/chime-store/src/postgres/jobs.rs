@@ -13,6 +13,9 @@ use jiff::Timestamp;
 use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
 
+/// Claims of due jobs and of jobs not yet due.
+const CLAIM: [&str; 2] = crate::sql_shared::claim_statements!();
+
 impl PostgresStore {
     /// One statement (insert and NOTIFY); a further query only for jobs a
     /// unique key kept out.
@@ -49,16 +52,8 @@ impl PostgresStore {
 
     /// One statement, one round trip: the hot path of every worker.
     pub(super) async fn job_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
-        const DUE: &str = concat!(
-            include_str!("sql/jobs_pick_due.sql"),
-            include_str!("sql/jobs_claim.sql")
-        );
-        const EARLY: &str = concat!(
-            include_str!("sql/jobs_pick_early.sql"),
-            include_str!("sql/jobs_claim.sql")
-        );
         let token = uuid::Uuid::now_v7().to_string();
-        let sql = if p.due_after.is_some() { EARLY } else { DUE };
+        let sql = CLAIM[usize::from(p.due_after.is_some())];
         let rows = sqlx::query(sql)
             .bind(&p.queues)
             .bind(p.due_by.map(ms))

@@ -11,6 +11,9 @@ use chime_core::model::{Attempt, AttemptOutcome, Backoff, Job};
 use jiff::Timestamp;
 use sqlx::SqliteConnection;
 
+/// Claims of due jobs and of jobs not yet due.
+const CLAIM: [&str; 2] = crate::sql_shared::claim_statements!();
+
 impl SqliteStore {
     pub(super) async fn job_enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
         let now = self.clock.now();
@@ -57,16 +60,8 @@ impl SqliteStore {
     pub(super) async fn job_claim(&self, p: JobsClaim) -> Result<Vec<ClaimedJob>> {
         let now = self.now_or(p.now);
         let expires = now.saturating_add(p.lease).unwrap_or(now);
-        const DUE: &str = concat!(
-            include_str!("sql/jobs_pick_due.sql"),
-            include_str!("sql/jobs_claim.sql")
-        );
-        const EARLY: &str = concat!(
-            include_str!("sql/jobs_pick_early.sql"),
-            include_str!("sql/jobs_claim.sql")
-        );
         let token = uuid::Uuid::now_v7().to_string();
-        let sql = if p.due_after.is_some() { EARLY } else { DUE };
+        let sql = CLAIM[usize::from(p.due_after.is_some())];
         let mut tx = self.writer.begin().await?;
         let mut query = sqlx::query(sql)
             .bind(to_json(&p.queues)?)
