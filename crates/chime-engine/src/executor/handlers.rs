@@ -34,8 +34,10 @@ impl Handlers {
         self.by_kind.insert(kind.to_string(), Arc::new(handler));
     }
 
-    pub fn get(&self, kind: &str) -> Option<Arc<dyn Handler>> {
-        self.by_kind.get(kind).cloned()
+    /// Borrowed, not cloned: a reference count bumped by every job start
+    /// is a cache line the worker threads fight over.
+    pub fn get(&self, kind: &str) -> Option<&dyn Handler> {
+        self.by_kind.get(kind).map(|h| h.as_ref())
     }
 
     pub fn kinds(&self) -> Vec<String> {

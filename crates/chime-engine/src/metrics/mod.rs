@@ -67,6 +67,17 @@ pub struct QueueMetrics {
 }
 
 impl QueueMetrics {
+    /// For a worker already holding its queue's metrics: no lookup per job.
+    pub fn attempt_ended(&self, outcome: AttemptOutcome, next: &Completion) {
+        let i = OUTCOMES.iter().position(|o| *o == outcome).unwrap_or(0);
+        add(&self.attempts[i], 1);
+        match next {
+            Completion::Succeeded => {}
+            Completion::Retry { .. } => add(&self.retries, 1),
+            Completion::Dead => add(&self.dead, 1),
+        }
+    }
+
     fn new() -> QueueMetrics {
         QueueMetrics {
             attempts: Default::default(),
@@ -195,14 +206,7 @@ impl Metrics {
 
     /// An execution ended with `outcome`, and the job goes on as `next`.
     pub fn attempt_ended(&self, queue: &str, outcome: AttemptOutcome, next: &Completion) {
-        let q = self.queues.get(queue);
-        let i = OUTCOMES.iter().position(|o| *o == outcome).unwrap_or(0);
-        add(&q.attempts[i], 1);
-        match next {
-            Completion::Succeeded => {}
-            Completion::Retry { .. } => add(&q.retries, 1),
-            Completion::Dead => add(&q.dead, 1),
-        }
+        self.queues.get(queue).attempt_ended(outcome, next);
     }
 
     pub fn store_call(&self, op: &str, started: std::time::Instant, failed: bool) {

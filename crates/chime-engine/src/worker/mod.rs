@@ -342,7 +342,8 @@ async fn run_job(
     // A job held longer than a heartbeat's interval renews its lease before
     // the work starts (none is renewed while held: that would be a timer
     // per job at the instant).
-    if shared.clock.now().duration_since(ticket.at) >= shared.cfg.heartbeat_every {
+    let mut started = shared.clock.now();
+    if started.duration_since(ticket.at) >= shared.cfg.heartbeat_every {
         let beat = shared
             .store
             .jobs_heartbeat(JobsHeartbeat {
@@ -357,11 +358,11 @@ async fn run_job(
             tracing::warn!("lease lost (expired or job cancelled) before the job started");
             return;
         }
+        started = shared.clock.now();
     }
     let queue = metrics.queues.get(&job.job.queue);
     let work = CancellationToken::new();
     let timeout = Executors::timeout(job);
-    let started = shared.clock.now();
     queue
         .start_lateness
         .observe(started.duration_since(job.run_at));
@@ -435,7 +436,7 @@ async fn run_job(
         ),
     };
     queue.duration.observe(now.duration_since(started));
-    metrics.attempt_ended(&job.job.queue, outcome, &completion);
+    queue.attempt_ended(outcome, &completion);
     if let Some(error) = &error {
         tracing::info!(%error, ?completion, "job attempt failed");
     }
