@@ -4,6 +4,8 @@
 //! each backend's inherent methods.
 
 use crate::params::{JobsList, ScheduleList};
+use crate::StoreError;
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 /// A backend's claim statements, indexed by whether the claim is ahead:
 /// the pick of due jobs or of jobs not yet due, then the update both
@@ -22,9 +24,7 @@ macro_rules! claim_statements {
         ]
     };
 }
-use crate::StoreError;
 pub(crate) use claim_statements;
-use sqlx::{Database, Encode, QueryBuilder, Type};
 
 /// Jobs newest first, filters added only when given: `(? IS NULL OR col =
 /// ?)` would keep the planner from using the indexes.

@@ -59,8 +59,7 @@ async fn write_batches(
     events: Events,
     mut rx: mpsc::UnboundedReceiver<Request>,
 ) {
-    let mut next = rx.recv().await;
-    while let Some(first) = next.take() {
+    while let Some(first) = rx.recv().await {
         let mut batch = Vec::new();
         let mut flushes = Vec::new();
         let mut request = Some(first);
@@ -79,7 +78,6 @@ async fn write_batches(
         for done in flushes {
             let _ = done.send(());
         }
-        next = rx.recv().await;
     }
 }
 

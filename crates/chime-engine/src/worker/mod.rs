@@ -441,13 +441,14 @@ async fn run_job(
         tracing::info!(%error, ?completion, "job attempt failed");
     }
     // The job goes on whole only when it went dead (for the notifier).
-    let dead = matches!(completion, Completion::Dead).then(|| {
-        let mut job = job.clone();
+    let (job_id, dead) = if matches!(completion, Completion::Dead) {
+        let mut job = ticket.claimed.job;
         job.last_error = error.clone();
         job.finished_at = Some(now);
-        job
-    });
-    let job_id = std::mem::take(&mut ticket.claimed.job.id);
+        (job.id.clone(), Some(job))
+    } else {
+        (std::mem::take(&mut ticket.claimed.job.id), None)
+    };
     shared.completer.complete(
         JobCompletion {
             job_id,

@@ -117,8 +117,9 @@ impl Turns {
             let held = self.held_ahead.notified();
             tokio::pin!(held);
             held.as_mut().enable();
-            let wait = match self.release_due(clock.now()) {
-                Some(at) => at.duration_since(clock.now()).max(SignedDuration::ZERO),
+            let now = clock.now();
+            let wait = match self.release_due(now) {
+                Some(at) => at.duration_since(now).max(SignedDuration::ZERO),
                 None => SignedDuration::from_secs(3600),
             };
             tokio::select! {

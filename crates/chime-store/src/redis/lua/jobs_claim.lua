@@ -94,13 +94,10 @@ end
 for _, l in ipairs(lists) do
   if l.taken > 0 then
     if early then
-      -- Not a prefix of the delayed set: removed by id, a few hundred a
-      -- call (unpack's limit on the Lua stack).
-      local ids = {}
-      for i = 1, l.taken do ids[i] = l.rows[(i - 1) * step + 1] end
-      for from = 1, #ids, 500 do
-        redis.call('ZREM', key('q', l.q, 'd'), unpack(ids, from, math.min(from + 499, #ids)))
-      end
+      -- Consecutive in the delayed set, from the first one's rank.
+      local delayed = key('q', l.q, 'd')
+      local first = redis.call('ZRANK', delayed, l.rows[1])
+      redis.call('ZREMRANGEBYRANK', delayed, first, first + l.taken - 1)
     else
       -- A queue's claimed jobs are a prefix of its ready set: removed by rank.
       redis.call('ZREMRANGEBYRANK', key('q', l.q, 'r'), 0, l.taken - 1)
