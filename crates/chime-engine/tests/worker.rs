@@ -421,3 +421,46 @@ async fn a_job_cancelled_while_held_for_its_instant_never_starts() {
         JobState::Cancelled
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_records_running_outcomes_and_releases_held_jobs() {
+    // One slot: a running job and one held for its instant. On shutdown the
+    // running one finishes within the grace period and its outcome is
+    // written before the worker returns; the held one goes back to pending
+    // without having started.
+    let mut h = harness(1, false).await;
+    let (started_tx, mut started) = mpsc::unbounded_channel();
+    let (release_tx, release) = tokio::sync::watch::channel(false);
+    h.engine().handle("busy", move |_job, _ctx| {
+        let _ = started_tx.send(());
+        let mut release = release.clone();
+        async move {
+            let _ = release.wait_for(|go| *go).await;
+            Ok(None)
+        }
+    });
+    let running = h.enqueue(serde_json::json!({"kind": "busy"})).await;
+    let service = h.engine().service();
+    let engine = h.engine.take().expect("not started");
+    let run = tokio::spawn(engine.run(h.cancel.clone()));
+    started.recv().await.expect("the first job started");
+    let run_at = jiff::Timestamp::now() + SignedDuration::from_millis(1200);
+    let spec: JobSpec =
+        serde_json::from_value(serde_json::json!({"kind": "busy", "run_at": run_at.to_string()}))
+            .unwrap();
+    let held = service.job_enqueue(spec).await.unwrap().0.id;
+    h.wait_state(&held, JobState::Running).await;
+    h.cancel.cancel();
+    release_tx.send(true).unwrap();
+    run.await.unwrap().unwrap();
+    // Read once, right after the worker returned: nothing may still be in flight.
+    let done = h.store.jobs_get(&running).await.unwrap().unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    let back = h.store.jobs_get(&held).await.unwrap().unwrap();
+    assert_eq!(back.state, JobState::Pending);
+    assert_eq!(
+        back.last_error.as_deref(),
+        Some("worker shut down before the job started")
+    );
+    assert!(started.try_recv().is_err(), "the held job started");
+}
