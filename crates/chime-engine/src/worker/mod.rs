@@ -22,8 +22,10 @@ use chime_store::{
 };
 use completer::Completer;
 use jiff::{SignedDuration, Timestamp};
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -161,10 +163,11 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
         );
     }
     let releaser = {
-        let (shared, turns, cancel) = (shared.clone(), turns.clone(), cancel.clone());
-        tokio::spawn(async move { turns.release(shared.clock.as_ref(), &cancel).await })
+        let (clock, turns, cancel) = (shared.clock.clone(), turns.clone(), cancel.clone());
+        tokio::task::spawn_blocking(move || turns.release(clock.as_ref(), &cancel))
     };
     claim_loop(&shared, &lane, &turns, &cancel).await;
+    turns.wake_releaser();
 
     let in_flight = turns.busy();
     if in_flight > 0 {
@@ -361,7 +364,7 @@ async fn run_job(
         started = shared.clock.now();
     }
     let queue = metrics.queues.get(&job.job.queue);
-    let work = CancellationToken::new();
+    let cancel = CancellationToken::new();
     let timeout = Executors::timeout(job);
     queue
         .start_lateness
@@ -385,18 +388,24 @@ async fn run_job(
         let ctx = JobContext {
             attempt: job.attempt,
             idempotency_key: job.idempotency_key(),
-            cancel: work.clone(),
+            cancel: cancel.clone(),
         };
-        tokio::select! {
-            biased;
-            result = shared.executors.run(job, ctx) => Ended::Finished(result),
-            _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,
-            _ = heartbeat => Ended::LeaseLost,
-            _ = shutdown.cancelled() => Ended::ShutDown,
+        let mut work = std::pin::pin!(shared.executors.run(job, ctx));
+        // A job that ends at its first poll needs no timer: a burst of
+        // quick jobs then arms none.
+        match std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await {
+            Poll::Ready(result) => Ended::Finished(result),
+            Poll::Pending => tokio::select! {
+                biased;
+                result = work => Ended::Finished(result),
+                _ = tokio::time::sleep(timeout.unsigned_abs()) => Ended::TimedOut,
+                _ = heartbeat => Ended::LeaseLost,
+                _ = shutdown.cancelled() => Ended::ShutDown,
+            },
         }
     };
     // Dropping the execution future above stopped the work; tell cooperative handlers too.
-    work.cancel();
+    cancel.cancel();
     let now = shared.clock.now();
     turns.pace.record(now.duration_since(started));
     let retry_or_dead = |after: Option<SignedDuration>| retry_or_dead(job, now, after);

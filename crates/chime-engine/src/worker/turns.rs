@@ -5,13 +5,20 @@
 //! larger than the lane's concurrency costs no task and no timer per job:
 //! one releaser wakes at each instant and queues that instant's jobs, and
 //! a slot that ends a job takes the next without waking anyone.
+//!
+//! The releaser sleeps on a thread of its own, not on tokio's timer: that
+//! timer counts whole milliseconds and fires at the first tick after the
+//! deadline, so every instant's jobs would start 1–2 ms late; a thread's
+//! timed park wakes within a tenth of that.
 
 use chime_core::time::Clock;
 use chime_store::ClaimedJob;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::Thread;
+use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -35,8 +42,11 @@ pub(super) struct Turns {
     ready: Mutex<VecDeque<Box<Ticket>>>,
     /// One permit per ticket in `ready`: idle slots wait on it.
     queued: Semaphore,
-    /// A ticket was held ahead: the releaser looks at its next instant again.
-    held_ahead: Notify,
+    /// The releaser's thread, and the instant it sleeps until (ns since
+    /// the epoch, written under `ahead`'s lock): a job held for an earlier
+    /// one wakes it, the rest of a burst does not.
+    releaser: OnceLock<Thread>,
+    wakes_at: AtomicI64,
     /// Tickets in `ahead` and `ready`.
     held: AtomicUsize,
     /// Slots running a job.
@@ -61,7 +71,8 @@ impl Turns {
             seq: AtomicU64::new(0),
             ready: Mutex::default(),
             queued: Semaphore::new(0),
-            held_ahead: Notify::new(),
+            releaser: OnceLock::new(),
+            wakes_at: AtomicI64::new(i64::MAX),
             held: AtomicUsize::new(0),
             busy: AtomicUsize::new(0),
             changed: Notify::new(),
@@ -84,8 +95,13 @@ impl Turns {
         let at = ticket.claimed.job.run_at;
         if at > now {
             let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-            lock(&self.ahead).insert((at, seq), ticket);
-            self.held_ahead.notify_one();
+            let mut ahead = lock(&self.ahead);
+            ahead.insert((at, seq), ticket);
+            let sooner = nanos(at) < self.wakes_at.load(Ordering::Relaxed);
+            drop(ahead);
+            if sooner {
+                self.wake_releaser();
+            }
         } else {
             lock(&self.ready).push_back(ticket);
             self.queued.add_permits(1);
@@ -102,6 +118,8 @@ impl Turns {
         };
         let due = std::mem::replace(&mut *ahead, later);
         let next = ahead.first_key_value().map(|(key, _)| key.0);
+        self.wakes_at
+            .store(next.map_or(i64::MAX, nanos), Ordering::Relaxed);
         drop(ahead);
         if !due.is_empty() {
             let n = due.len();
@@ -111,22 +129,26 @@ impl Turns {
         next
     }
 
-    /// Wakes at each held job's instant and queues it, until `cancel`.
-    pub async fn release(&self, clock: &dyn Clock, cancel: &CancellationToken) {
-        loop {
-            let held = self.held_ahead.notified();
-            tokio::pin!(held);
-            held.as_mut().enable();
+    /// Wakes at each held job's instant and queues it, until `cancel` (and
+    /// a [`Turns::wake_releaser`] after it). Blocks: run on its own thread.
+    pub fn release(&self, clock: &dyn Clock, cancel: &CancellationToken) {
+        // Set before the first look at `ahead`: a job held after that look
+        // finds the thread to wake.
+        let _ = self.releaser.set(std::thread::current());
+        while !cancel.is_cancelled() {
             let now = clock.now();
             let wait = match self.release_due(now) {
-                Some(at) => at.duration_since(now).max(SignedDuration::ZERO),
-                None => SignedDuration::from_secs(3600),
+                Some(at) => at.duration_since(now).unsigned_abs(),
+                None => Duration::from_secs(3600),
             };
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = held => {}
-                _ = tokio::time::sleep(wait.unsigned_abs()) => {}
-            }
+            std::thread::park_timeout(wait);
+        }
+    }
+
+    /// Makes the releaser look at the held jobs (or at `cancel`) again.
+    pub fn wake_releaser(&self) {
+        if let Some(thread) = self.releaser.get() {
+            thread.unpark();
         }
     }
 
@@ -185,6 +207,11 @@ impl Turns {
     }
 }
 
+/// An instant as the releaser's wake-up time compares it.
+fn nanos(at: Timestamp) -> i64 {
+    i64::try_from(at.as_nanosecond()).unwrap_or(i64::MAX)
+}
+
 /// How long a lane's jobs run, as a moving average.
 #[derive(Default)]
 pub(super) struct Pace {
@@ -217,6 +244,8 @@ impl Pace {
 mod tests {
     use super::*;
     use chime_core::model::{Job, JobState, JobTemplate};
+    use chime_core::time::SystemClock;
+    use std::sync::Arc;
 
     const WINDOW: SignedDuration = SignedDuration::from_secs(1);
 
@@ -314,5 +343,40 @@ mod tests {
         assert_eq!(t.held(), 0);
         stop.cancel();
         assert!(t.next(&stop).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_job_held_for_a_sooner_instant_wakes_the_releaser() {
+        let t = Arc::new(turns(1, SignedDuration::ZERO));
+        let cancel = CancellationToken::new();
+        let releaser = {
+            let (t, cancel) = (t.clone(), cancel.clone());
+            tokio::task::spawn_blocking(move || t.release(&SystemClock, &cancel))
+        };
+        let now = Timestamp::now();
+        let later = now + SignedDuration::from_hours(1);
+        t.hold(ticket("later", later), now);
+        // Asleep until the later job's instant...
+        while t.wakes_at.load(Ordering::Relaxed) != nanos(later) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // ...it must still queue a job held for sooner at that job's instant.
+        let now = Timestamp::now();
+        t.hold(ticket("soon", now + SignedDuration::from_millis(20)), now);
+        let stop = CancellationToken::new();
+        let first = tokio::time::timeout(Duration::from_secs(10), t.next(&stop)).await;
+        // Stopped before asserting: a runtime waits for its blocking tasks.
+        cancel.cancel();
+        t.wake_releaser();
+        let stopped = tokio::time::timeout(Duration::from_secs(10), releaser).await;
+        assert_eq!(
+            first.ok().flatten().map(|t| t.claimed.job.id).as_deref(),
+            Some("soon")
+        );
+        assert!(
+            matches!(stopped, Ok(Ok(()))),
+            "the releaser returns once cancelled and woken"
+        );
+        assert_eq!(t.held(), 1, "the later job is still held");
     }
 }
