@@ -289,8 +289,31 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The session is ended first: chromedriver then quits chromium,
+        // which killing chromedriver alone would leave running.
+        end_session(&self.base, &self.session);
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// `DELETE /session/{id}`, blocking (a drop cannot await), within a few
+/// seconds; a failure leaves only the kill.
+fn end_session(base: &str, session: &str) {
+    use std::io::{Read, Write};
+    let Some(addr) = base.strip_prefix("http://") else {
+        return;
+    };
+    let Ok(mut conn) = std::net::TcpStream::connect(addr) else {
+        return;
+    };
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!(
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if conn.write_all(request.as_bytes()).is_ok() {
+        // Answered once chromium has quit.
+        let _ = conn.read_to_end(&mut Vec::new());
     }
 }
 
