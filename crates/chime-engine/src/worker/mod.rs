@@ -163,8 +163,8 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
         );
     }
     let releaser = {
-        let (clock, turns, cancel) = (shared.clock.clone(), turns.clone(), cancel.clone());
-        tokio::task::spawn_blocking(move || turns.release(clock.as_ref(), &cancel))
+        let (clock, turns, cancel) = (shared.clock.clone(), Arc::downgrade(&turns), cancel.clone());
+        tokio::task::spawn_blocking(move || Turns::release(turns, clock.as_ref(), &cancel))
     };
     claim_loop(&shared, &lane, &turns, &cancel).await;
     turns.wake_releaser();
