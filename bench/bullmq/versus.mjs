@@ -127,3 +127,6 @@ for (const n of quick ? [1000] : [1000, 10000]) {
 
 console.log(`Redis ${redisUrl}, hz ${hz}; medians of ${RUNS} run(s) each`);
 console.table(rows.map((r) => ({ ...r, chime: typeof r.chime === 'number' ? Number(r.chime.toFixed(2)) : r.chime, bullmq: typeof r.bullmq === 'number' ? Number(r.bullmq.toFixed(2)) : r.bullmq })));
+// The connections handed to BullMQ stay open (it closes only those it made
+// itself), and would keep the process waiting after the table.
+process.exit(0);
