@@ -71,10 +71,15 @@ impl Harness {
         tokio::spawn(engine.run(self.cancel.clone()));
     }
 
+    /// The job as the store has it now.
+    async fn job(&self, id: &str) -> chime_core::model::Job {
+        self.store.jobs_get(id).await.unwrap().unwrap()
+    }
+
     async fn wait_state(&self, id: &str, state: JobState) -> chime_core::model::Job {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let job = self.store.jobs_get(id).await.unwrap().unwrap();
+            let job = self.job(id).await;
             if job.state == state {
                 return job;
             }
@@ -149,7 +154,7 @@ async fn fail_without_retry_and_missing_handler_are_dead_at_once() {
         let job = h.wait_state(id, JobState::Dead).await;
         assert_eq!(job.attempt, 1, "no retry");
     }
-    let job = h.store.jobs_get(&unknown).await.unwrap().unwrap();
+    let job = h.job(&unknown).await;
     assert!(job.last_error.unwrap().contains("no handler"));
 }
 
@@ -197,10 +202,7 @@ async fn cancelling_a_running_job_stops_the_work() {
     h.store.jobs_cancel(&id).await.unwrap();
     // The next heartbeat finds the lease revoked and drops the work.
     assert_eq!(rx.recv().await, Some("dropped"));
-    assert_eq!(
-        h.store.jobs_get(&id).await.unwrap().unwrap().state,
-        JobState::Cancelled
-    );
+    assert_eq!(h.job(&id).await.state, JobState::Cancelled);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,7 +365,7 @@ async fn a_burst_beyond_the_slots_is_held_and_none_starts_before_its_instant() {
     loop {
         let mut running = 0;
         for id in &burst {
-            if h.store.jobs_get(id).await.unwrap().unwrap().state == JobState::Running {
+            if h.job(id).await.state == JobState::Running {
                 running += 1;
             }
         }
@@ -416,10 +418,7 @@ async fn a_job_cancelled_while_held_for_its_instant_never_starts() {
     let next = service.job_enqueue(after).await.unwrap().0.id;
     assert_eq!(rx.recv().await.as_deref(), Some(next.as_str()));
     assert!(rx.try_recv().is_err(), "the cancelled job started");
-    assert_eq!(
-        h.store.jobs_get(&id).await.unwrap().unwrap().state,
-        JobState::Cancelled
-    );
+    assert_eq!(h.job(&id).await.state, JobState::Cancelled);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -454,9 +453,9 @@ async fn shutdown_records_running_outcomes_and_releases_held_jobs() {
     release_tx.send(true).unwrap();
     run.await.unwrap().unwrap();
     // Read once, right after the worker returned: nothing may still be in flight.
-    let done = h.store.jobs_get(&running).await.unwrap().unwrap();
+    let done = h.job(&running).await;
     assert_eq!(done.state, JobState::Succeeded);
-    let back = h.store.jobs_get(&held).await.unwrap().unwrap();
+    let back = h.job(&held).await;
     assert_eq!(back.state, JobState::Pending);
     assert_eq!(
         back.last_error.as_deref(),

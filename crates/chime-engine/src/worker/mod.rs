@@ -207,13 +207,14 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
 /// Claims jobs into the lane until `cancel`: due ones into the slots no
 /// held job counts on, then jobs not yet due, held until their instant.
 async fn claim_loop(shared: &Shared, lane: &Lane, turns: &Turns, cancel: &CancellationToken) {
-    let concurrency = lane.concurrency.max(1);
     let ready = shared.events.jobs_ready_signal();
     // Until when an idle lane polls at EAGER_POLL (after an announcement).
     let mut eager_until = tokio::time::Instant::now();
-    let hold_max = concurrency.saturating_mul(shared.cfg.prefetch_per_slot.max(1));
+    let hold_max = turns
+        .concurrency()
+        .saturating_mul(shared.cfg.prefetch_per_slot.max(1));
     let batch = shared.cfg.claim_batch.max(1) as usize;
-    let worth_claiming = worth_claiming(&shared.cfg, concurrency);
+    let worth_claiming = turns.worth();
     // A held job's lease is not renewed while it waits: held no longer
     // than half the lease, it starts (and renews) well before expiry.
     let window = shared.cfg.prefetch.min(shared.cfg.lease / 2);
@@ -347,15 +348,13 @@ async fn run_job(
     // per job at the instant).
     let mut started = shared.clock.now();
     if started.duration_since(ticket.at) >= shared.cfg.heartbeat_every {
-        let beat = shared
-            .store
-            .jobs_heartbeat(JobsHeartbeat {
-                job_id: job.id.clone(),
-                lease_token: lease_token.clone(),
-                extend: shared.cfg.lease,
-                now: None,
-            })
-            .await;
+        let beat = renew(
+            shared.store.as_ref(),
+            &job.id,
+            &lease_token,
+            shared.cfg.lease,
+        )
+        .await;
         if let Err(StoreError::LeaseLost) = beat {
             metrics.lease_lost.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("lease lost (expired or job cancelled) before the job started");
@@ -482,20 +481,30 @@ async fn heartbeat(
 ) {
     loop {
         tokio::time::sleep(every.unsigned_abs()).await;
-        let beat = store
-            .jobs_heartbeat(JobsHeartbeat {
-                job_id: job_id.to_string(),
-                lease_token: lease_token.to_string(),
-                extend: lease,
-                now: None,
-            })
-            .await;
-        match beat {
+        match renew(store, job_id, lease_token, lease).await {
             Ok(_) => {}
             Err(StoreError::LeaseLost) => return,
             Err(e) => tracing::warn!(error = %e, "heartbeat failed; will retry"),
         }
     }
+}
+
+/// Extends a running job's lease by `lease` from now.
+async fn renew(
+    store: &dyn Store,
+    job_id: &str,
+    lease_token: &str,
+    lease: SignedDuration,
+) -> chime_store::Result<()> {
+    store
+        .jobs_heartbeat(JobsHeartbeat {
+            job_id: job_id.to_string(),
+            lease_token: lease_token.to_string(),
+            extend: lease,
+            now: None,
+        })
+        .await
+        .map(drop)
 }
 
 /// After a failed attempt: again after `after` (or the job's backoff), or

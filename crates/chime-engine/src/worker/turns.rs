@@ -81,6 +81,15 @@ impl Turns {
         }
     }
 
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Free slots worth a claim of due jobs.
+    pub fn worth(&self) -> usize {
+        self.worth
+    }
+
     pub fn held(&self) -> usize {
         self.held.load(Ordering::Relaxed)
     }
