@@ -93,6 +93,18 @@ impl Harness {
     }
 }
 
+/// Enqueues a job of `kind` due at `run_at` through a running engine's service.
+async fn enqueue_at(
+    service: &chime_engine::service::Service,
+    kind: &str,
+    run_at: jiff::Timestamp,
+) -> String {
+    let spec: JobSpec =
+        serde_json::from_value(serde_json::json!({"kind": kind, "run_at": run_at.to_string()}))
+            .unwrap();
+    service.job_enqueue(spec).await.unwrap().0.id
+}
+
 /// Sends on drop: proves a handler's future was dropped (its work stopped).
 struct DropSignal(Option<mpsc::UnboundedSender<&'static str>>);
 
@@ -402,20 +414,12 @@ async fn a_job_cancelled_while_held_for_its_instant_never_starts() {
     let service = h.engine().service();
     h.start();
     let run_at = jiff::Timestamp::now() + SignedDuration::from_millis(1500);
-    let spec: JobSpec =
-        serde_json::from_value(serde_json::json!({"kind": "held", "run_at": run_at.to_string()}))
-            .unwrap();
-    let id = service.job_enqueue(spec).await.unwrap().0.id;
+    let id = enqueue_at(&service, "held", run_at).await;
     h.wait_state(&id, JobState::Running).await;
     h.store.jobs_cancel(&id).await.unwrap();
     // A job due after it, on the same lane: once it has run, the cancelled
     // one's instant has passed too.
-    let after: JobSpec = serde_json::from_value(serde_json::json!({
-        "kind": "held",
-        "run_at": (run_at + SignedDuration::from_millis(300)).to_string()
-    }))
-    .unwrap();
-    let next = service.job_enqueue(after).await.unwrap().0.id;
+    let next = enqueue_at(&service, "held", run_at + SignedDuration::from_millis(300)).await;
     assert_eq!(rx.recv().await.as_deref(), Some(next.as_str()));
     assert!(rx.try_recv().is_err(), "the cancelled job started");
     assert_eq!(h.job(&id).await.state, JobState::Cancelled);
@@ -444,10 +448,7 @@ async fn shutdown_records_running_outcomes_and_releases_held_jobs() {
     let run = tokio::spawn(engine.run(h.cancel.clone()));
     started.recv().await.expect("the first job started");
     let run_at = jiff::Timestamp::now() + SignedDuration::from_millis(1200);
-    let spec: JobSpec =
-        serde_json::from_value(serde_json::json!({"kind": "busy", "run_at": run_at.to_string()}))
-            .unwrap();
-    let held = service.job_enqueue(spec).await.unwrap().0.id;
+    let held = enqueue_at(&service, "busy", run_at).await;
     h.wait_state(&held, JobState::Running).await;
     h.cancel.cancel();
     release_tx.send(true).unwrap();
