@@ -14,7 +14,7 @@ use crate::Result;
 use chime_core::model::{OccurrenceOutcome, Overlap};
 use jiff::Timestamp;
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 const OVERLAP_REASON: &str = "overlap: the previous job is still pending or running";
 
@@ -101,34 +101,43 @@ async fn fire_allowing_overlap(
     if fires.is_empty() {
         return Ok(Vec::new());
     }
-    let advanced = tx
+    let mut advanced = tx
         .advance(&advance_rows(fires.iter().map(|(_, f)| f)))
         .await?;
+    // A schedule named twice in one batch moves once: its first fire
+    // applies, the others are duplicates (DESIGN §2.1).
+    let applies: Vec<bool> = fires
+        .iter()
+        .map(|(_, f)| advanced.remove(&f.schedule_id))
+        .collect();
     let occurrences: Vec<Value> = fires
         .iter()
-        .filter(|(_, f)| advanced.contains(&f.schedule_id))
-        .flat_map(|(_, f)| {
+        .zip(&applies)
+        .filter(|(_, applies)| **applies)
+        .flat_map(|((_, f), _)| {
             f.occurrences
                 .iter()
                 .map(|occ| occurrence_row(&f.schedule_id, occ))
         })
         .collect();
-    let recorded = if occurrences.is_empty() {
+    let mut recorded = if occurrences.is_empty() {
         HashSet::new()
     } else {
         tx.record(&occurrences, now).await?
     };
     let mut jobs = Vec::new();
-    let mut made: HashMap<&str, Vec<String>> = HashMap::new();
-    for (_, f) in &fires {
+    let mut made: Vec<Vec<String>> = vec![Vec::new(); fires.len()];
+    for (((_, f), applies), made) in fires.iter().zip(&applies).zip(&mut made) {
+        if !applies {
+            continue;
+        }
         for occ in &f.occurrences {
-            // A fire key recorded before already has its job.
+            // A fire key recorded before already has its job; one recorded
+            // now makes the job of the occurrence that recorded it.
             let key = (f.schedule_id.clone(), ms(occ.scheduled_for));
-            if let (Some(job), true) = (&occ.job, recorded.contains(&key)) {
+            if let (Some(job), true) = (&occ.job, recorded.remove(&key)) {
                 jobs.push(job);
-                made.entry(f.schedule_id.as_str())
-                    .or_default()
-                    .push(job.id.clone());
+                made.push(job.id.clone());
             }
         }
     }
@@ -137,10 +146,12 @@ async fn fire_allowing_overlap(
     }
     Ok(fires
         .iter()
-        .map(|(i, f)| {
-            let result = if advanced.contains(&f.schedule_id) {
+        .zip(applies)
+        .zip(made)
+        .map(|(((i, _), applies), job_ids)| {
+            let result = if applies {
                 FireResult::Applied {
-                    job_ids: made.remove(f.schedule_id.as_str()).unwrap_or_default(),
+                    job_ids,
                     skipped_overlap: false,
                 }
             } else {

@@ -169,6 +169,50 @@ pub async fn is_idempotent_on_the_fire_key(store: Arc<dyn Store>) {
     assert_eq!(jobs_of(&store, &id).await.len(), 1);
 }
 
+/// A batch that names a schedule twice for one instant (the scheduler's
+/// memory can hold a schedule twice after reading it again) makes one job:
+/// the first fire applies, the second is a duplicate, others are unaffected.
+pub async fn one_batch_naming_a_schedule_twice_fires_it_once(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let epoch = lease(&store, OWNER, 6, t).await;
+    for overlap in [Overlap::Allow, Overlap::Skip] {
+        let twice = schedule(&store, 6, t).await;
+        let other = schedule(&store, 6, t).await;
+        let fires: Vec<ScheduleFire> = [&twice, &twice, &other]
+            .into_iter()
+            .map(|id| ScheduleFire {
+                overlap,
+                ..one_fire(id, 6, epoch, t, secs(t, 60))
+            })
+            .collect();
+        let first_job = fires[0].occurrences[0].job.as_ref().map(|j| j.id.clone());
+        let other_job = fires[2].occurrences[0].job.as_ref().map(|j| j.id.clone());
+        let results = fire(&store, OWNER, fires, t).await;
+        assert_eq!(
+            results,
+            vec![
+                FireResult::Applied {
+                    job_ids: first_job.clone().into_iter().collect(),
+                    skipped_overlap: false
+                },
+                FireResult::Duplicate,
+                FireResult::Applied {
+                    job_ids: other_job.into_iter().collect(),
+                    skipped_overlap: false
+                },
+            ],
+            "{overlap:?}"
+        );
+        let jobs = jobs_of(&store, &twice).await;
+        assert_eq!(jobs.len(), 1, "{overlap:?}: {jobs:?}");
+        assert_eq!(Some(jobs[0].id.clone()), first_job);
+        let l = ledger(&store, &twice).await;
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].job_id, first_job, "the ledger names the job made");
+        assert_eq!(jobs_of(&store, &other).await.len(), 1);
+    }
+}
+
 pub async fn edited_schedule_is_not_fired_from_a_stale_copy(store: Arc<dyn Store>) {
     let t = base(&store).await;
     let epoch = lease(&store, OWNER, 3, t).await;

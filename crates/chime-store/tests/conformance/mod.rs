@@ -33,6 +33,7 @@ macro_rules! conformance_suite {
             schedules::due_respects_buckets_pause_and_time,
             fire::inserts_jobs_and_advances_atomically,
             fire::is_idempotent_on_the_fire_key,
+            fire::one_batch_naming_a_schedule_twice_fires_it_once,
             fire::edited_schedule_is_not_fired_from_a_stale_copy,
             fire::concurrent_firers_make_one_job_per_fire,
             fire::stale_epoch_is_rejected,
