@@ -87,6 +87,13 @@ enum Cmd {
         #[arg(long, default_value_t = 10_000)]
         schedules: usize,
     },
+    /// Schedules created one by one through the API while the engine runs
+    /// (typical schedules, none due soon): creates per second, and the
+    /// scheduler's reads of them.
+    Create {
+        #[arg(long, default_value_t = 10_000)]
+        schedules: usize,
+    },
     /// Dashboard pages' server time with `--jobs` finished and pending jobs in the store.
     Dashboard {
         #[arg(long, default_value_t = 100_000)]
@@ -143,6 +150,7 @@ async fn main() -> anyhow::Result<()> {
             Cmd::Throughput { jobs, concurrency } => throughput(store, *jobs, *concurrency).await?,
             Cmd::Enqueue { jobs, batch } => enqueue(store, *jobs, *batch).await?,
             Cmd::ScheduleMemory { schedules } => schedule_memory(store, *schedules).await?,
+            Cmd::Create { schedules } => create(store, *schedules).await?,
             Cmd::Delayed { jobs, spread } => delayed(store, *jobs, *spread).await?,
             Cmd::FireWrite { schedules } => fire_write(store, *schedules).await?,
             Cmd::Dashboard { jobs, requests } => dashboard(store, *jobs, *requests).await?,
@@ -238,12 +246,14 @@ async fn lateness(
     let cancel = CancellationToken::new();
     let running = tokio::spawn(engine.run(cancel.clone()));
     let mut ids = Vec::with_capacity(schedules);
+    let creating = Instant::now();
     for i in 0..schedules {
         let spec: ScheduleSpec = serde_json::from_value(serde_json::json!({
             "name": format!("bench-{i}"), "every": "1s", "job": {"kind": "bench.tick", "queue": "bench"}
         }))?;
         ids.push(service.schedule_create(spec).await?.id);
     }
+    let created_s = creating.elapsed().as_secs_f64();
     // Warm-up, as on BullMQ's side.
     tokio::time::sleep(Duration::from_secs(2)).await;
     if let Ok(mut s) = samples.lock() {
@@ -302,6 +312,8 @@ async fn lateness(
     }
     Ok(vec![
         ("schedules".into(), schedules as f64),
+        // Creating them one by one through the API, the engine running.
+        ("create_s".into(), created_s),
         ("fires".into(), late.len() as f64),
         ("p50_ms".into(), percentile(&late, 0.50)),
         ("p99_ms".into(), percentile(&late, 0.99)),
@@ -529,6 +541,32 @@ async fn schedule_memory(
             "bytes_per_schedule".into(),
             (after - before) as f64 / schedules as f64,
         ),
+    ])
+}
+
+async fn create(store: Arc<dyn Store>, schedules: usize) -> anyhow::Result<Vec<(String, f64)>> {
+    let engine = engine(store, 10, true);
+    let service = engine.service();
+    let metrics = engine.events().metrics.clone();
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(engine.run(cancel.clone()));
+    // Let the scheduler take its buckets first.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let reads = |op: &str| metrics.store_calls.get(op).duration.count() as f64;
+    let (loads, gets) = (reads("schedules_due"), reads("schedules_get"));
+    let started = Instant::now();
+    for i in 0..schedules {
+        service.schedule_create(typical_schedule(i)?).await?;
+    }
+    let took = started.elapsed().as_secs_f64();
+    cancel.cancel();
+    running.await??;
+    Ok(vec![
+        ("schedules".into(), schedules as f64),
+        ("seconds".into(), took),
+        ("creates_per_s".into(), schedules as f64 / took),
+        ("reloads".into(), reads("schedules_due") - loads),
+        ("schedule_reads".into(), reads("schedules_get") - gets),
     ])
 }
 

@@ -5,6 +5,7 @@
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use chime_core::model::MisfirePolicy;
+use chime_store::ScheduleChanges;
 use jiff::SignedDuration;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use tokio::sync::Notify;
 
 #[derive(Clone, Default)]
 pub struct Events {
-    schedules_changed: Arc<Notify>,
+    schedules_changed: Arc<ScheduleChanges>,
     jobs_ready: Arc<Notify>,
     pub metrics: Arc<Metrics>,
     /// Failure webhooks; set by the engine, off in bare `Events::new()`.
@@ -24,12 +25,13 @@ impl Events {
         Events::default()
     }
 
-    pub fn schedules_changed(&self) -> Arc<Notify> {
+    pub fn schedules_changed(&self) -> Arc<ScheduleChanges> {
         self.schedules_changed.clone()
     }
 
-    pub fn schedule_changed(&self) {
-        self.schedules_changed.notify_one();
+    /// Schedule `id` was created, edited or deleted through this process.
+    pub fn schedule_changed(&self, id: &str) {
+        self.schedules_changed.changed(id);
     }
 
     pub fn jobs_ready_signal(&self) -> Arc<Notify> {

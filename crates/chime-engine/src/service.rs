@@ -81,7 +81,7 @@ impl Service {
                 now: None,
             })
             .await?;
-        self.events.schedule_changed();
+        self.events.schedule_changed(&schedule.id);
         Ok(schedule)
     }
 
@@ -113,7 +113,7 @@ impl Service {
                 now: None,
             })
             .await?;
-        self.events.schedule_changed();
+        self.events.schedule_changed(&schedule.id);
         Ok(schedule)
     }
 
@@ -183,7 +183,7 @@ impl Service {
                 now: None,
             })
             .await?;
-        self.events.schedule_changed();
+        self.events.schedule_changed(&schedule.id);
         Ok(schedule)
     }
 
@@ -207,7 +207,7 @@ impl Service {
         if !self.store.schedules_delete(id).await? {
             return Err(StoreError::NotFound(format!("schedule {id}")).into());
         }
-        self.events.schedule_changed();
+        self.events.schedule_changed(id);
         Ok(())
     }
 

@@ -405,3 +405,132 @@ async fn the_scheduler_wakes_at_each_fire_instant() {
         }
     }
 }
+
+/// A scheduler that hears the service's changes and never reloads on its
+/// own, and its store calls, counted.
+fn following(w: &World, instance: &str) -> (Scheduler, Arc<chime_engine::metrics::Metrics>) {
+    let mut cfg = SchedulerConfig::new(instance);
+    cfg.buckets = 16;
+    cfg.reload_every = SignedDuration::from_hours(24);
+    let events = w.service.events.clone();
+    let store = chime_engine::metrics::MeteredStore::wrap(w.store.clone(), events.metrics.clone());
+    let metrics = events.metrics.clone();
+    let sched = Scheduler::new(store, Arc::new(w.clock.clone()), cfg, events);
+    (sched, metrics)
+}
+
+fn calls(metrics: &chime_engine::metrics::Metrics, op: &str) -> u64 {
+    metrics.store_calls.get(op).duration.count()
+}
+
+#[tokio::test]
+async fn schedules_created_while_running_are_read_alone_not_by_reloads() {
+    let w = world("2026-01-01T10:00:00.500Z").await;
+    let (mut sched, metrics) = following(&w, "a");
+    sched.tick().await.unwrap();
+    let loads = calls(&metrics, "schedules_due");
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let s = w
+            .service
+            .schedule_create(spec(
+                serde_json::json!({"name": format!("s{i}"), "every": "1s", "job": {}}),
+            ))
+            .await
+            .unwrap();
+        ids.push(s.id);
+        if i % 5 == 4 {
+            sched.tick().await.unwrap();
+        }
+    }
+    assert_eq!(calls(&metrics, "schedules_due"), loads, "no reload");
+    assert_eq!(calls(&metrics, "schedules_get"), 20, "each read once");
+    // And each fires at its instant from what was read.
+    w.clock.set(ts("2026-01-01T10:00:01Z"));
+    sched.tick().await.unwrap();
+    for id in &ids {
+        assert_eq!(
+            fired_instants(&w, id).await,
+            vec![ts("2026-01-01T10:00:01Z")]
+        );
+    }
+    assert_eq!(calls(&metrics, "schedules_due"), loads);
+}
+
+#[tokio::test]
+async fn an_edit_read_alone_takes_effect_before_the_next_fire() {
+    let w = world("2026-01-01T10:00:10Z").await;
+    let make = |name: &str| spec(serde_json::json!({"name": name, "every": "1m", "job": {}}));
+    let edited = w.service.schedule_create(make("edited")).await.unwrap();
+    let deleted = w.service.schedule_create(make("deleted")).await.unwrap();
+    let paused = w.service.schedule_create(make("paused")).await.unwrap();
+    let (mut sched, metrics) = following(&w, "a");
+    sched.tick().await.unwrap();
+    let loads = calls(&metrics, "schedules_due");
+    // Every 7 minutes: the next fire moves off 10:01.
+    let replaced = w
+        .service
+        .schedule_replace(
+            &edited.id,
+            None,
+            spec(serde_json::json!({"name": "edited", "every": "7m", "job": {}})),
+        )
+        .await
+        .unwrap();
+    let next = replaced.next_fire_at.expect("a next fire");
+    assert!(next > ts("2026-01-01T10:01:00Z"), "{next}");
+    w.service.schedule_delete(&deleted.id).await.unwrap();
+    w.service.schedule_pause(&paused.id).await.unwrap();
+    w.clock.set(ts("2026-01-01T10:01:00Z"));
+    sched.tick().await.unwrap();
+    assert_eq!(calls(&metrics, "schedules_due"), loads, "no reload");
+    for id in [&edited.id, &deleted.id, &paused.id] {
+        assert!(fired_instants(&w, id).await.is_empty(), "{id} fired");
+    }
+    w.clock.set(next);
+    sched.tick().await.unwrap();
+    assert_eq!(fired_instants(&w, &edited.id).await, vec![next]);
+}
+
+#[tokio::test]
+async fn a_schedule_read_again_with_the_same_next_fire_fires_once() {
+    let w = world("2026-01-01T10:00:10Z").await;
+    let s = w
+        .service
+        .schedule_create(spec(
+            serde_json::json!({"name": "m", "every": "1m", "job": {}}),
+        ))
+        .await
+        .unwrap();
+    let (mut sched, metrics) = following(&w, "a");
+    sched.tick().await.unwrap();
+    let loads = calls(&metrics, "schedules_due");
+    // Paused and resumed before its fire: read twice, its next fire
+    // unchanged, so it is in memory twice.
+    w.service.schedule_pause(&s.id).await.unwrap();
+    sched.tick().await.unwrap();
+    let resumed = w.service.schedule_resume(&s.id).await.unwrap();
+    assert_eq!(resumed.next_fire_at, Some(ts("2026-01-01T10:01:00Z")));
+    sched.tick().await.unwrap();
+    w.service
+        .schedule_replace(
+            &s.id,
+            None,
+            spec(serde_json::json!({"name": "m2", "every": "1m", "job": {}})),
+        )
+        .await
+        .unwrap();
+    sched.tick().await.unwrap();
+    w.clock.set(ts("2026-01-01T10:01:00Z"));
+    sched.tick().await.unwrap();
+    assert_eq!(
+        fired_instants(&w, &s.id).await,
+        vec![ts("2026-01-01T10:01:00Z")]
+    );
+    // A second fire of the same instant would have been refused by the
+    // store as a duplicate, and the schedule read once more.
+    let reads = calls(&metrics, "schedules_get");
+    sched.tick().await.unwrap();
+    assert_eq!(calls(&metrics, "schedules_get"), reads);
+    assert_eq!(calls(&metrics, "schedules_due"), loads);
+}

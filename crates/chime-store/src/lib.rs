@@ -5,6 +5,7 @@
 //! are batch-first and atomic; time-sensitive ones read the store's clock
 //! unless the caller pins `now` (tests do, to drive time without sleeping).
 
+mod changes;
 mod error;
 mod firing;
 mod jobs_common;
@@ -17,6 +18,7 @@ mod sql_shared;
 pub mod sqlite;
 mod tokens;
 
+pub use changes::{Changed, ScheduleChanges, MAX_CHANGED_IDS};
 pub use error::StoreError;
 pub use params::*;
 
@@ -31,14 +33,23 @@ use tokio::sync::Notify;
 pub struct Wakers {
     /// New or retried jobs may be due: every idle worker lane looks.
     pub jobs: Arc<Notify>,
-    /// Schedules were created, edited or deleted: the scheduler reloads.
-    pub schedules: Arc<Notify>,
+    /// Schedules were created, edited or deleted: the scheduler reads them.
+    pub schedules: Arc<ScheduleChanges>,
 }
 
 impl Wakers {
     pub fn wake_all(&self) {
         self.jobs.notify_waiters();
-        self.schedules.notify_one();
+        self.schedules.changed_all();
+    }
+
+    /// A schedule-change message's payload: a schedule id, or empty (as
+    /// older instances send) for any.
+    pub fn schedule_message(&self, payload: &str) {
+        match payload {
+            "" => self.schedules.changed_all(),
+            id => self.schedules.changed(id),
+        }
     }
 }
 

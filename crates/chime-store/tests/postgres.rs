@@ -19,3 +19,9 @@ async fn postgres() -> TestStore {
 }
 
 conformance_suite!(postgres);
+
+#[tokio::test]
+async fn changes_are_announced_by_schedule_id() {
+    let t = postgres().await;
+    conformance::schedules::changes_are_announced_by_schedule_id(t.store.clone()).await;
+}

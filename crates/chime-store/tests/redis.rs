@@ -20,6 +20,12 @@ async fn redis() -> TestStore {
 
 conformance_suite!(redis);
 
+#[tokio::test]
+async fn changes_are_announced_by_schedule_id() {
+    let t = redis().await;
+    conformance::schedules::changes_are_announced_by_schedule_id(t.store.clone()).await;
+}
+
 /// A filtered job list examines the job list a slice at a time (3 ids
 /// here, over several script calls) and still returns every match, newest
 /// first, page after page.

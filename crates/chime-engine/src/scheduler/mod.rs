@@ -15,7 +15,10 @@
 //! Shape: fires due within a short look-ahead are loaded into an in-memory
 //! min-heap; the loop sleeps to the earliest instant and fires every due
 //! schedule in one batch. After a fire, the schedule's next instant is known
-//! locally, so it goes straight back into the heap without a reload.
+//! locally, so it goes straight back into the heap without a reload. A
+//! schedule created, edited or deleted (here or, announced by the store, on
+//! another instance) is read alone; everything is read again only
+//! periodically, when buckets move, or when changes may have been missed.
 
 mod assign;
 mod leases;
@@ -23,15 +26,17 @@ pub mod plan;
 
 use crate::events::Events;
 use crate::notify::Missed;
+use chime_core::model::schedule::bucket_of;
 use chime_core::model::{OccurrenceOutcome, Schedule};
 use chime_core::time::Clock;
 use chime_core::{ScheduleTimes, Zone};
-use chime_store::{FireBatch, FireResult, ScheduleFire, SchedulesDue, Store};
+use chime_store::{FireBatch, FireResult, ScheduleChanges, ScheduleFire, SchedulesDue, Store};
+use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 pub use leases::Leases;
 use plan::PlanConfig;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -39,6 +44,10 @@ use tracing::Instrument;
 /// The most a fire is written ahead of its instant when writing a second's
 /// fires is slow: a pause or edit made this close to a fire misses it.
 pub const MAX_FIRE_AHEAD: SignedDuration = SignedDuration::from_secs(1);
+
+/// Changed schedules read at once: enough to hide round trips, few enough
+/// not to crowd out the store's other callers.
+const READS_AT_ONCE: usize = 16;
 
 /// The lead after a burst that took `took` to write, from the current
 /// one: twice `took`, between `floor` and [`MAX_FIRE_AHEAD`], reached at
@@ -107,6 +116,8 @@ pub struct Scheduler {
     clock: Arc<dyn Clock>,
     cfg: SchedulerConfig,
     events: Events,
+    /// Schedules changed since the last pass, read alone.
+    changes: Arc<ScheduleChanges>,
     leases: Leases,
     /// Min-heap of due fires; entries whose schedule moved on are stale.
     heap: BinaryHeap<Reverse<Due>>,
@@ -151,6 +162,7 @@ impl Scheduler {
             clock,
             ahead: cfg.fire_ahead,
             cfg,
+            changes: events.schedules_changed(),
             events,
             leases,
             heap: BinaryHeap::new(),
@@ -166,7 +178,7 @@ impl Scheduler {
     }
 
     async fn run_loop(mut self, cancel: CancellationToken) {
-        let changed = self.events.schedules_changed();
+        let changed = self.changes.clone();
         loop {
             let wake_at = match self.tick().await {
                 Ok(at) => at,
@@ -181,7 +193,7 @@ impl Scheduler {
             let sleep = tokio::time::sleep(delay.unsigned_abs());
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = changed.notified() => self.next_load = Timestamp::MIN,
+                _ = changed.notified() => {}
                 _ = sleep => {}
             }
         }
@@ -196,8 +208,14 @@ impl Scheduler {
         if self.leases.renew_if_due(self.store.as_ref(), now).await? {
             self.next_load = Timestamp::MIN;
         }
+        let changed = self.changes.take();
+        if changed.all {
+            self.next_load = Timestamp::MIN;
+        }
         if now >= self.next_load {
             self.load(now).await?;
+        } else if !changed.ids.is_empty() {
+            self.refresh(changed.ids).await?;
         }
         if let Err(e) = self.fire_due(now).await {
             // Popped schedules are not lost (their next fire did not move in
@@ -229,6 +247,46 @@ impl Scheduler {
                 .await?;
             for schedule in due {
                 self.admit(schedule);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the schedules in `ids` that live in this instance's buckets and
+    /// holds each as it now is: in memory if it fires before the next
+    /// reload, else not at all. Their old heap entries go stale (see
+    /// `fire_due`).
+    async fn refresh(&mut self, ids: HashSet<String>) -> chime_store::Result<()> {
+        let buckets = self.cfg.buckets;
+        let mine: Vec<String> = ids
+            .into_iter()
+            .filter(|id| self.leases.epoch(bucket_of(id, buckets)).is_some())
+            .collect();
+        let store = &self.store;
+        let read: Vec<_> = futures_util::stream::iter(mine)
+            .map(|id| async move {
+                let schedule = store.schedules_get(&id).await;
+                (id, schedule)
+            })
+            .buffer_unordered(READS_AT_ONCE)
+            .collect()
+            .await;
+        let until = self.horizon();
+        for (id, schedule) in read {
+            let schedule = match schedule {
+                Ok(schedule) => schedule,
+                Err(e) => {
+                    // The ids taken are not kept: read everything instead.
+                    self.next_load = Timestamp::MIN;
+                    return Err(e);
+                }
+            };
+            self.loaded.remove(&id);
+            match schedule {
+                Some(s) if !s.spec.paused && s.next_fire_at.is_some_and(|at| at <= until) => {
+                    self.admit(s)
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -275,6 +333,15 @@ impl Scheduler {
                 let Some(Reverse(Due { at, bucket, id })) = self.heap.pop() else {
                     break;
                 };
+                // A schedule read again alone with its fire unchanged is in
+                // twice; equal entries come out one after the other.
+                while self
+                    .heap
+                    .peek()
+                    .is_some_and(|Reverse(d)| d.at == at && d.id == id)
+                {
+                    self.heap.pop();
+                }
                 let Some(entry) = self.loaded.get(&id) else {
                     continue;
                 };
@@ -371,14 +438,11 @@ impl Scheduler {
                     FireResult::Duplicate => {
                         // Edited, deleted or fired elsewhere: read it again.
                         self.loaded.remove(&id);
-                        self.next_load = now;
+                        self.changes.changed(&id);
                     }
                     FireResult::StaleEpoch => {
                         self.loaded.remove(&id);
-                        self.leases.forget(chime_core::model::schedule::bucket_of(
-                            &id,
-                            self.cfg.buckets,
-                        ));
+                        self.leases.forget(bucket_of(&id, self.cfg.buckets));
                         self.events.stale_epoch();
                     }
                 }
@@ -412,7 +476,7 @@ impl Scheduler {
     }
 
     fn push(&mut self, at: Timestamp, id: &str) {
-        let bucket = chime_core::model::schedule::bucket_of(id, self.cfg.buckets);
+        let bucket = bucket_of(id, self.cfg.buckets);
         self.heap.push(Reverse(Due {
             at,
             bucket,

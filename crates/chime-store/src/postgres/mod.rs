@@ -92,8 +92,18 @@ async fn db_now(conn: &mut PgConnection) -> Result<Timestamp> {
 }
 
 async fn notify(conn: &mut PgConnection, channel: &str) -> Result<()> {
+    notify_with(conn, channel, "").await
+}
+
+/// A schedule's change: its id as the payload, so that schedulers read it alone.
+async fn notify_schedule(conn: &mut PgConnection, id: &str) -> Result<()> {
+    notify_with(conn, SCHEDULES_CHANNEL, id).await
+}
+
+async fn notify_with(conn: &mut PgConnection, channel: &str, payload: &str) -> Result<()> {
     sqlx::query(include_str!("sql/notify.sql"))
         .bind(channel)
+        .bind(payload)
         .execute(conn)
         .await?;
     Ok(())
@@ -143,7 +153,9 @@ async fn listen(pool: PgPool, wakers: Wakers) {
                 wakers.wake_all();
                 loop {
                     match l.recv().await {
-                        Ok(n) if n.channel() == SCHEDULES_CHANNEL => wakers.schedules.notify_one(),
+                        Ok(n) if n.channel() == SCHEDULES_CHANNEL => {
+                            wakers.schedule_message(n.payload())
+                        }
                         Ok(_) => wakers.jobs.notify_waiters(),
                         Err(e) => {
                             tracing::warn!(error = %e, "postgres LISTEN connection lost; reconnecting");

@@ -1,4 +1,4 @@
-use super::{notify, PostgresStore, SCHEDULES_CHANNEL};
+use super::{notify_schedule, PostgresStore};
 use crate::firing::occurrence_row;
 use crate::params::*;
 use crate::rows::{self, ms, spec_json, to_json};
@@ -21,7 +21,7 @@ impl PostgresStore {
             .bind(ms(now))
             .fetch_one(&mut *tx)
             .await?;
-        notify(&mut tx, SCHEDULES_CHANNEL).await?;
+        notify_schedule(&mut tx, &p.id).await?;
         tx.commit().await?;
         rows::schedule(&row)
     }
@@ -76,7 +76,7 @@ impl PostgresStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        notify(&mut tx, SCHEDULES_CHANNEL).await?;
+        notify_schedule(&mut tx, &p.id).await?;
         tx.commit().await?;
         rows::schedule(&row)
     }
@@ -87,7 +87,7 @@ impl PostgresStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        notify(&mut tx, SCHEDULES_CHANNEL).await?;
+        notify_schedule(&mut tx, id).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

@@ -266,8 +266,13 @@ async fn listen(client: redis::Client, channel: String, wakers: Wakers) {
                     wakers.wake_all();
                     let mut messages = pubsub.on_message();
                     while let Some(msg) = messages.next().await {
+                        // "schedule:<id>" names a changed schedule; older
+                        // instances send "schedules" for any.
                         match msg.get_payload::<String>().as_deref() {
-                            Ok("schedules") => wakers.schedules.notify_one(),
+                            Ok("schedules") => wakers.schedule_message(""),
+                            Ok(p) if p.starts_with("schedule:") => {
+                                wakers.schedule_message(&p["schedule:".len()..])
+                            }
                             _ => wakers.jobs.notify_waiters(),
                         }
                     }

@@ -235,3 +235,58 @@ pub async fn due_respects_buckets_pause_and_time(store: Arc<dyn Store>) {
     want.sort();
     assert_eq!(ids, want);
 }
+
+/// For stores shared by several instances: a schedule created, edited or
+/// deleted is announced to every watcher by its id, so that each scheduler
+/// reads that schedule alone.
+pub async fn changes_are_announced_by_schedule_id(store: Arc<dyn Store>) {
+    use chime_store::{ScheduleChanges, Wakers};
+    let changes = Arc::new(ScheduleChanges::default());
+    store
+        .watch(Wakers {
+            jobs: Default::default(),
+            schedules: changes.clone(),
+        })
+        .await
+        .expect("watch");
+    let next = || async {
+        tokio::time::timeout(std::time::Duration::from_secs(10), changes.notified())
+            .await
+            .expect("a change announced within 10 s");
+        changes.take()
+    };
+    // Once listening, everything may have changed while it was not.
+    assert!(next().await.all);
+    let announced = |c: chime_store::Changed| {
+        assert!(!c.all, "named, not everything");
+        c.ids.into_iter().collect::<Vec<_>>()
+    };
+    let id = new_id();
+    let created = store
+        .schedules_create(ScheduleCreate {
+            id: id.clone(),
+            spec: spec("announced"),
+            bucket: 1,
+            next_fire_at: Some(Timestamp::now()),
+            now: None,
+        })
+        .await
+        .expect("create");
+    assert_eq!(announced(next().await), vec![id.clone()], "created");
+    let mut edited = created.spec.clone();
+    edited.paused = true;
+    store
+        .schedules_update(ScheduleUpdate {
+            id: id.clone(),
+            expected_version: None,
+            spec: edited,
+            next_fire_at: None,
+            occurrences: vec![],
+            now: None,
+        })
+        .await
+        .expect("update");
+    assert_eq!(announced(next().await), vec![id.clone()], "edited");
+    assert!(store.schedules_delete(&id).await.expect("delete"));
+    assert_eq!(announced(next().await), vec![id], "deleted");
+}

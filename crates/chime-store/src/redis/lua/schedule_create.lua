@@ -9,5 +9,5 @@ schedule_put(A.id, {
 })
 listing_add(A.id, A.bucket)
 index_due(A.id, A.bucket, paused, A.next_fire_at)
-redis.call('PUBLISH', key('changed'), 'schedules')
+redis.call('PUBLISH', key('changed'), 'schedule:' .. A.id)
 return reply(schedule_doc(A.id))

@@ -16,5 +16,5 @@ s.u = now
 schedule_put(A.id, s)
 index_due(A.id, s.b, s.p, A.next_fire_at)
 for _, o in ipairs(A.occurrences) do record(A.id, o, now) end
-redis.call('PUBLISH', key('changed'), 'schedules')
+redis.call('PUBLISH', key('changed'), 'schedule:' .. A.id)
 return reply({schedule = schedule_doc(A.id)})
