@@ -64,6 +64,19 @@ fn spec(json: serde_json::Value) -> ScheduleSpec {
     serde_json::from_value(json).expect("spec")
 }
 
+fn every(name: &str, every: &str) -> ScheduleSpec {
+    spec(serde_json::json!({"name": name, "every": every, "job": {}}))
+}
+
+/// Creates a schedule that fires `every` through the service; its id.
+async fn create_every(w: &World, name: &str, every_: &str) -> String {
+    w.service
+        .schedule_create(every(name, every_))
+        .await
+        .expect("create")
+        .id
+}
+
 /// Moves the clock from fire to fire of `id` until `until`, ticking each.
 async fn run_until(w: &World, schedulers: &mut [&mut Scheduler], id: &str, until: Timestamp) {
     loop {
@@ -290,14 +303,7 @@ async fn two_schedulers_share_buckets_one_job_per_fire_and_takeover() {
     let w = world("2026-01-01T09:59:59Z").await;
     let mut ids = Vec::new();
     for i in 0..20 {
-        let s = w
-            .service
-            .schedule_create(spec(
-                serde_json::json!({"name": format!("s{i}"), "every": "1m", "job": {}}),
-            ))
-            .await
-            .unwrap();
-        ids.push(s.id);
+        ids.push(create_every(&w, &format!("s{i}"), "1m").await);
     }
     let mut a = scheduler(&w, "a");
     let mut b = scheduler(&w, "b");
@@ -374,14 +380,7 @@ async fn the_scheduler_wakes_at_each_fire_instant() {
     let w = world("2026-01-01T10:00:00.250Z").await;
     let mut ids = Vec::new();
     for every in ["1s", "3s", "10s", "17s"] {
-        let s = w
-            .service
-            .schedule_create(spec(
-                serde_json::json!({"name": every, "every": every, "job": {}}),
-            ))
-            .await
-            .unwrap();
-        ids.push(s.id);
+        ids.push(create_every(&w, every, every).await);
     }
     let mut sched = scheduler(&w, "a");
     let end = ts("2026-01-01T10:01:00Z");
@@ -431,14 +430,7 @@ async fn schedules_created_while_running_are_read_alone_not_by_reloads() {
     let loads = calls(&metrics, "schedules_due");
     let mut ids = Vec::new();
     for i in 0..20 {
-        let s = w
-            .service
-            .schedule_create(spec(
-                serde_json::json!({"name": format!("s{i}"), "every": "1s", "job": {}}),
-            ))
-            .await
-            .unwrap();
-        ids.push(s.id);
+        ids.push(create_every(&w, &format!("s{i}"), "1s").await);
         if i % 5 == 4 {
             sched.tick().await.unwrap();
         }
@@ -460,71 +452,56 @@ async fn schedules_created_while_running_are_read_alone_not_by_reloads() {
 #[tokio::test]
 async fn an_edit_read_alone_takes_effect_before_the_next_fire() {
     let w = world("2026-01-01T10:00:10Z").await;
-    let make = |name: &str| spec(serde_json::json!({"name": name, "every": "1m", "job": {}}));
-    let edited = w.service.schedule_create(make("edited")).await.unwrap();
-    let deleted = w.service.schedule_create(make("deleted")).await.unwrap();
-    let paused = w.service.schedule_create(make("paused")).await.unwrap();
+    let edited = create_every(&w, "edited", "1m").await;
+    let deleted = create_every(&w, "deleted", "1m").await;
+    let paused = create_every(&w, "paused", "1m").await;
     let (mut sched, metrics) = following(&w, "a");
     sched.tick().await.unwrap();
     let loads = calls(&metrics, "schedules_due");
     // Every 7 minutes: the next fire moves off 10:01.
     let replaced = w
         .service
-        .schedule_replace(
-            &edited.id,
-            None,
-            spec(serde_json::json!({"name": "edited", "every": "7m", "job": {}})),
-        )
+        .schedule_replace(&edited, None, every("edited", "7m"))
         .await
         .unwrap();
     let next = replaced.next_fire_at.expect("a next fire");
     assert!(next > ts("2026-01-01T10:01:00Z"), "{next}");
-    w.service.schedule_delete(&deleted.id).await.unwrap();
-    w.service.schedule_pause(&paused.id).await.unwrap();
+    w.service.schedule_delete(&deleted).await.unwrap();
+    w.service.schedule_pause(&paused).await.unwrap();
     w.clock.set(ts("2026-01-01T10:01:00Z"));
     sched.tick().await.unwrap();
     assert_eq!(calls(&metrics, "schedules_due"), loads, "no reload");
-    for id in [&edited.id, &deleted.id, &paused.id] {
+    for id in [&edited, &deleted, &paused] {
         assert!(fired_instants(&w, id).await.is_empty(), "{id} fired");
     }
     w.clock.set(next);
     sched.tick().await.unwrap();
-    assert_eq!(fired_instants(&w, &edited.id).await, vec![next]);
+    assert_eq!(fired_instants(&w, &edited).await, vec![next]);
 }
 
 #[tokio::test]
 async fn a_schedule_read_again_with_the_same_next_fire_fires_once() {
     let w = world("2026-01-01T10:00:10Z").await;
-    let s = w
-        .service
-        .schedule_create(spec(
-            serde_json::json!({"name": "m", "every": "1m", "job": {}}),
-        ))
-        .await
-        .unwrap();
+    let id = create_every(&w, "m", "1m").await;
     let (mut sched, metrics) = following(&w, "a");
     sched.tick().await.unwrap();
     let loads = calls(&metrics, "schedules_due");
     // Paused and resumed before its fire: read twice, its next fire
     // unchanged, so it is in memory twice.
-    w.service.schedule_pause(&s.id).await.unwrap();
+    w.service.schedule_pause(&id).await.unwrap();
     sched.tick().await.unwrap();
-    let resumed = w.service.schedule_resume(&s.id).await.unwrap();
+    let resumed = w.service.schedule_resume(&id).await.unwrap();
     assert_eq!(resumed.next_fire_at, Some(ts("2026-01-01T10:01:00Z")));
     sched.tick().await.unwrap();
     w.service
-        .schedule_replace(
-            &s.id,
-            None,
-            spec(serde_json::json!({"name": "m2", "every": "1m", "job": {}})),
-        )
+        .schedule_replace(&id, None, every("m2", "1m"))
         .await
         .unwrap();
     sched.tick().await.unwrap();
     w.clock.set(ts("2026-01-01T10:01:00Z"));
     sched.tick().await.unwrap();
     assert_eq!(
-        fired_instants(&w, &s.id).await,
+        fired_instants(&w, &id).await,
         vec![ts("2026-01-01T10:01:00Z")]
     );
     // A second fire of the same instant would have been refused by the
