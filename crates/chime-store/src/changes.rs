@@ -1,8 +1,8 @@
 //! Which schedules changed since the scheduler last looked, so that it reads
 //! those alone. A full reload reads every schedule due soon: done per
-//! change, creating schedules one by one while the scheduler runs cost time
-//! quadratic in their number (10,000 took 57 s on Redis, against 2.5 s with
-//! no scheduler running).
+//! change, creating schedules one by one while the scheduler runs cost a
+//! reload per create, and reads quadratic in their number when they were
+//! due soon (10,000 typical schedules took 22 s on Redis, 3.2 s now).
 
 use std::collections::HashSet;
 use std::sync::Mutex;

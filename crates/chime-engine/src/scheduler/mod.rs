@@ -178,7 +178,6 @@ impl Scheduler {
     }
 
     async fn run_loop(mut self, cancel: CancellationToken) {
-        let changed = self.changes.clone();
         loop {
             let wake_at = match self.tick().await {
                 Ok(at) => at,
@@ -193,7 +192,7 @@ impl Scheduler {
             let sleep = tokio::time::sleep(delay.unsigned_abs());
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = changed.notified() => {}
+                _ = self.changes.notified() => {}
                 _ = sleep => {}
             }
         }

@@ -268,11 +268,10 @@ async fn listen(client: redis::Client, channel: String, wakers: Wakers) {
                     while let Some(msg) = messages.next().await {
                         // "schedule:<id>" names a changed schedule; older
                         // instances send "schedules" for any.
-                        match msg.get_payload::<String>().as_deref() {
-                            Ok("schedules") => wakers.schedule_message(""),
-                            Ok(p) if p.starts_with("schedule:") => {
-                                wakers.schedule_message(&p["schedule:".len()..])
-                            }
+                        let payload = msg.get_payload::<String>().unwrap_or_default();
+                        match (payload.as_str(), payload.strip_prefix("schedule:")) {
+                            (_, Some(id)) => wakers.schedule_message(id),
+                            ("schedules", None) => wakers.schedule_message(""),
                             _ => wakers.jobs.notify_waiters(),
                         }
                     }
