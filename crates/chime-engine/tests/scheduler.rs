@@ -511,3 +511,33 @@ async fn a_schedule_read_again_with_the_same_next_fire_fires_once() {
     assert_eq!(calls(&metrics, "schedules_get"), reads);
     assert_eq!(calls(&metrics, "schedules_due"), loads);
 }
+
+#[tokio::test]
+async fn changes_that_may_have_been_missed_reload_everything() {
+    let w = world("2026-01-01T10:00:10Z").await;
+    let (mut sched, metrics) = following(&w, "a");
+    sched.tick().await.unwrap();
+    let loads = calls(&metrics, "schedules_due");
+    // Written straight to the store: nothing names it (as when another
+    // instance's announcement was lost while the channel reconnected).
+    let id = chime_core::model::new_id();
+    w.store
+        .schedules_create(chime_store::ScheduleCreate {
+            id: id.clone(),
+            spec: every("unannounced", "1m"),
+            bucket: chime_core::model::schedule::bucket_of(&id, 16),
+            next_fire_at: Some(ts("2026-01-01T10:01:00Z")),
+            now: None,
+        })
+        .await
+        .unwrap();
+    w.service.events.schedules_changed().changed_all();
+    sched.tick().await.unwrap();
+    assert_eq!(calls(&metrics, "schedules_due"), loads + 1, "a reload");
+    w.clock.set(ts("2026-01-01T10:01:00Z"));
+    sched.tick().await.unwrap();
+    assert_eq!(
+        fired_instants(&w, &id).await,
+        vec![ts("2026-01-01T10:01:00Z")]
+    );
+}
