@@ -406,16 +406,21 @@ async fn the_scheduler_wakes_at_each_fire_instant() {
 }
 
 /// A scheduler that hears the service's changes and never reloads on its
-/// own, and its store calls, counted.
-fn following(w: &World, instance: &str) -> (Scheduler, Arc<chime_engine::metrics::Metrics>) {
+/// own, after its first load; its store calls, counted; and the loads so far.
+async fn following(
+    w: &World,
+    instance: &str,
+) -> (Scheduler, Arc<chime_engine::metrics::Metrics>, u64) {
     let mut cfg = SchedulerConfig::new(instance);
     cfg.buckets = 16;
     cfg.reload_every = SignedDuration::from_hours(24);
     let events = w.service.events.clone();
     let store = chime_engine::metrics::MeteredStore::wrap(w.store.clone(), events.metrics.clone());
     let metrics = events.metrics.clone();
-    let sched = Scheduler::new(store, Arc::new(w.clock.clone()), cfg, events);
-    (sched, metrics)
+    let mut sched = Scheduler::new(store, Arc::new(w.clock.clone()), cfg, events);
+    sched.tick().await.unwrap();
+    let loads = calls(&metrics, "schedules_due");
+    (sched, metrics, loads)
 }
 
 fn calls(metrics: &chime_engine::metrics::Metrics, op: &str) -> u64 {
@@ -425,9 +430,7 @@ fn calls(metrics: &chime_engine::metrics::Metrics, op: &str) -> u64 {
 #[tokio::test]
 async fn schedules_created_while_running_are_read_alone_not_by_reloads() {
     let w = world("2026-01-01T10:00:00.500Z").await;
-    let (mut sched, metrics) = following(&w, "a");
-    sched.tick().await.unwrap();
-    let loads = calls(&metrics, "schedules_due");
+    let (mut sched, metrics, loads) = following(&w, "a").await;
     let mut ids = Vec::new();
     for i in 0..20 {
         ids.push(create_every(&w, &format!("s{i}"), "1s").await);
@@ -455,9 +458,7 @@ async fn an_edit_read_alone_takes_effect_before_the_next_fire() {
     let edited = create_every(&w, "edited", "1m").await;
     let deleted = create_every(&w, "deleted", "1m").await;
     let paused = create_every(&w, "paused", "1m").await;
-    let (mut sched, metrics) = following(&w, "a");
-    sched.tick().await.unwrap();
-    let loads = calls(&metrics, "schedules_due");
+    let (mut sched, metrics, loads) = following(&w, "a").await;
     // Every 7 minutes: the next fire moves off 10:01.
     let replaced = w
         .service
@@ -483,9 +484,7 @@ async fn an_edit_read_alone_takes_effect_before_the_next_fire() {
 async fn a_schedule_read_again_with_the_same_next_fire_fires_once() {
     let w = world("2026-01-01T10:00:10Z").await;
     let id = create_every(&w, "m", "1m").await;
-    let (mut sched, metrics) = following(&w, "a");
-    sched.tick().await.unwrap();
-    let loads = calls(&metrics, "schedules_due");
+    let (mut sched, metrics, loads) = following(&w, "a").await;
     // Paused and resumed before its fire: read twice, its next fire
     // unchanged, so it is in memory twice.
     w.service.schedule_pause(&id).await.unwrap();
@@ -515,9 +514,7 @@ async fn a_schedule_read_again_with_the_same_next_fire_fires_once() {
 #[tokio::test]
 async fn changes_that_may_have_been_missed_reload_everything() {
     let w = world("2026-01-01T10:00:10Z").await;
-    let (mut sched, metrics) = following(&w, "a");
-    sched.tick().await.unwrap();
-    let loads = calls(&metrics, "schedules_due");
+    let (mut sched, metrics, loads) = following(&w, "a").await;
     // Written straight to the store: nothing names it (as when another
     // instance's announcement was lost while the channel reconnected).
     let id = chime_core::model::new_id();
