@@ -86,6 +86,10 @@ enum Cmd {
     ScheduleMemory {
         #[arg(long, default_value_t = 10_000)]
         schedules: usize,
+        /// Each schedule posts to its own URL, so none shares its template
+        /// with another (the layout's worst case).
+        #[arg(long)]
+        distinct: bool,
     },
     /// Schedules created one by one through the API while the engine runs
     /// (typical schedules, none due soon): creates per second, and the
@@ -149,7 +153,10 @@ async fn main() -> anyhow::Result<()> {
             } => lateness(store, *schedules, *seconds, samples.as_deref()).await?,
             Cmd::Throughput { jobs, concurrency } => throughput(store, *jobs, *concurrency).await?,
             Cmd::Enqueue { jobs, batch } => enqueue(store, *jobs, *batch).await?,
-            Cmd::ScheduleMemory { schedules } => schedule_memory(store, *schedules).await?,
+            Cmd::ScheduleMemory {
+                schedules,
+                distinct,
+            } => schedule_memory(store, *schedules, *distinct).await?,
             Cmd::Create { schedules } => create(store, *schedules).await?,
             Cmd::Delayed { jobs, spread } => delayed(store, *jobs, *spread).await?,
             Cmd::FireWrite { schedules } => fire_write(store, *schedules).await?,
@@ -527,12 +534,19 @@ fn typical_schedule(i: usize) -> anyhow::Result<ScheduleSpec> {
 async fn schedule_memory(
     store: Arc<dyn Store>,
     schedules: usize,
+    distinct: bool,
 ) -> anyhow::Result<Vec<(String, f64)>> {
     let engine = engine(store, 1, false);
     let service = engine.service();
     let before = redis_used_memory().await?;
     for i in 0..schedules {
-        service.schedule_create(typical_schedule(i)?).await?;
+        let mut spec = typical_schedule(i)?;
+        if distinct {
+            spec.job.target = Some(serde_json::from_value(serde_json::json!(
+                {"http": {"url": format!("https://api.example.com/hooks/report/{i}")}}
+            ))?);
+        }
+        service.schedule_create(spec).await?;
     }
     let after = redis_used_memory().await?;
     Ok(vec![

@@ -92,49 +92,113 @@ async fn raw_access() -> (
     (space, Arc::new(store), conn)
 }
 
-/// A schedule stored as a JSON record (the layout before the numeric
-/// header) still reads, reloads and fires the same; its first fire
-/// rewrites it in the current layout.
+/// Schedules stored by earlier versions (a string key per schedule, as a
+/// JSON object or a numeric header and the spec; listed and indexed by
+/// id) move into today's layout when a store opens: they read, list,
+/// reload and fire the same, and the old keys are gone.
 #[tokio::test]
-async fn schedules_in_the_json_layout_still_read_and_fire() {
-    use chime_core::model::{new_id, Overlap};
+async fn schedules_in_earlier_layouts_move_when_a_store_opens() {
+    use chime_core::model::{new_id, Overlap, Schedule};
     use chime_store::{
-        FireBatch, FireResult, NewOccurrence, ScheduleCreate, ScheduleFire, SchedulesDue,
+        FireBatch, FireResult, NewOccurrence, ScheduleFire, ScheduleList, SchedulesDue,
     };
     let (space, store, mut conn) = raw_access().await;
     let t = conformance::base(&store).await;
-    let created = store
-        .schedules_create(ScheduleCreate {
-            id: new_id(),
-            spec: conformance::spec("legacy"),
-            bucket: 3,
-            next_fire_at: Some(t),
-            now: None,
+    let key = |parts: &str| format!("{{{}}}:{parts}", space.prefix);
+    let mut spec = conformance::spec("header layout");
+    spec.job.payload = serde_json::json!({"account": 7});
+    let header = Schedule {
+        id: new_id(),
+        spec,
+        version: 3,
+        next_fire_at: Some(t),
+        created_at: conformance::secs(t, -100),
+        updated_at: conformance::secs(t, -50),
+    };
+    let json_layout = Schedule {
+        id: "file:nightly".into(),
+        spec: conformance::spec("json layout"),
+        version: 1,
+        next_fire_at: Some(conformance::secs(t, 30)),
+        created_at: conformance::secs(t, -10),
+        updated_at: conformance::secs(t, -10),
+    };
+    let ms = |t: jiff::Timestamp| t.as_millisecond();
+    let spec_text = |s: &Schedule| serde_json::to_string(&s.spec).expect("spec");
+    let header_raw = format!(
+        "3,0,3,{},{},{}|{}",
+        ms(t),
+        ms(header.created_at),
+        ms(header.updated_at),
+        spec_text(&header)
+    );
+    let json_raw = serde_json::json!({
+        "b": 3, "s": spec_text(&json_layout), "p": 0, "v": 1, "n": ms(conformance::secs(t, 30)),
+        "c": ms(json_layout.created_at), "u": ms(json_layout.updated_at),
+    })
+    .to_string();
+    let _: () = redis::pipe()
+        .cmd("SET")
+        .arg(key(&format!("s:{}", header.id)))
+        .arg(&header_raw)
+        .ignore()
+        .cmd("SET")
+        .arg(key("s:file:nightly"))
+        .arg(&json_raw)
+        .ignore()
+        .cmd("ZADD")
+        .arg(key("sl:3"))
+        .arg(0)
+        .arg(&header.id)
+        .ignore()
+        .cmd("SADD")
+        .arg(key("sl"))
+        .arg(3)
+        .ignore()
+        .cmd("ZADD")
+        .arg(key("sched"))
+        .arg(0)
+        .arg("file:nightly")
+        .ignore()
+        .cmd("ZADD")
+        .arg(key("due:3"))
+        .arg(ms(t))
+        .arg(&header.id)
+        .ignore()
+        .cmd("ZADD")
+        .arg(key("due:3"))
+        .arg(ms(conformance::secs(t, 30)))
+        .arg("file:nightly")
+        .ignore()
+        .cmd("DEL")
+        .arg(key("layout"))
+        .ignore()
+        .query_async(&mut conn)
+        .await
+        .expect("write the earlier layouts");
+
+    let store: Arc<dyn chime_store::Store> =
+        Arc::new(RedisStore::open(&space.url).await.expect("open and move"));
+    let old_keys: Vec<String> = redis::cmd("KEYS")
+        .arg(key("s:*"))
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    assert!(old_keys.is_empty(), "{old_keys:?}");
+    for s in [&header, &json_layout] {
+        assert_eq!(
+            store.schedules_get(&s.id).await.expect("get").as_ref(),
+            Some(s)
+        );
+    }
+    let listed = store
+        .schedules_list(ScheduleList {
+            limit: 10,
+            ..Default::default()
         })
         .await
-        .expect("create");
-    let key = format!("{{{}}}:s:{}", space.prefix, created.id);
-    let raw: String = redis::cmd("GET")
-        .arg(&key)
-        .query_async(&mut conn)
-        .await
-        .expect("record");
-    let (_, spec) = raw.split_once('|').expect("the current layout");
-    let legacy = serde_json::json!({
-        "b": 3, "s": spec, "p": 0, "v": 1, "n": t.as_millisecond(),
-        "c": created.created_at.as_millisecond(), "u": created.updated_at.as_millisecond(),
-    });
-    let _: () = redis::cmd("SET")
-        .arg(&key)
-        .arg(legacy.to_string())
-        .query_async(&mut conn)
-        .await
-        .expect("write the old layout");
-
-    assert_eq!(
-        store.schedules_get(&created.id).await.expect("get"),
-        Some(created.clone())
-    );
+        .expect("list");
+    assert_eq!(listed, vec![header.clone(), json_layout.clone()]);
     let due = store
         .schedules_due(SchedulesDue {
             buckets: vec![3],
@@ -143,12 +207,12 @@ async fn schedules_in_the_json_layout_still_read_and_fire() {
         })
         .await
         .expect("due");
-    assert_eq!(due, vec![created.clone()]);
+    assert_eq!(due, vec![header.clone()]);
 
     let epoch = conformance::lease(&store, conformance::OWNER, 3, t).await;
     let next = conformance::secs(t, 60);
     let job = chime_store::NewJob {
-        schedule_id: Some(created.id.clone()),
+        schedule_id: Some(header.id.clone()),
         scheduled_for: Some(t),
         ..conformance::new_job("q", t)
     };
@@ -156,11 +220,11 @@ async fn schedules_in_the_json_layout_still_read_and_fire() {
         .fire(FireBatch {
             owner: conformance::OWNER.into(),
             fires: vec![ScheduleFire {
-                schedule_id: created.id.clone(),
+                schedule_id: header.id.clone(),
                 bucket: 3,
                 epoch,
                 expected_next_fire_at: t,
-                expected_version: 1,
+                expected_version: 3,
                 next_fire_at: Some(next),
                 overlap: Overlap::Allow,
                 occurrences: vec![NewOccurrence::fired(t, job)],
@@ -174,23 +238,84 @@ async fn schedules_in_the_json_layout_still_read_and_fire() {
         "{results:?}"
     );
     let after = store
-        .schedules_get(&created.id)
+        .schedules_get(&header.id)
         .await
         .expect("get")
         .expect("kept");
     assert_eq!(
         (after.next_fire_at, &after.spec, after.version),
-        (Some(next), &created.spec, 1)
+        (Some(next), &header.spec, 3)
     );
-    let raw: String = redis::cmd("GET")
-        .arg(&key)
-        .query_async(&mut conn)
+}
+
+/// Schedules that differ only in name and payload share one stored
+/// template, which goes with the last of them; a spec that changes moves
+/// its schedule to another template.
+#[tokio::test]
+async fn templates_are_shared_and_released() {
+    use chime_core::model::new_id;
+    use chime_store::{ScheduleCreate, ScheduleUpdate};
+    let (space, store, mut conn) = raw_access().await;
+    let t = conformance::base(&store).await;
+    let templates = |conn: &mut redis::aio::MultiplexedConnection| {
+        let key = format!("{{{}}}:tpl", space.prefix);
+        let mut conn = conn.clone();
+        async move {
+            let n: usize = redis::cmd("HLEN")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .expect("hlen");
+            n
+        }
+    };
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let mut spec = conformance::spec(&format!("report {i}"));
+        spec.job.payload = serde_json::json!({"account": i});
+        let id = new_id();
+        store
+            .schedules_create(ScheduleCreate {
+                id: id.clone(),
+                spec,
+                bucket: i,
+                next_fire_at: Some(t),
+                now: None,
+            })
+            .await
+            .expect("create");
+        ids.push(id);
+    }
+    assert_eq!(templates(&mut conn).await, 1);
+    let mut changed = conformance::spec("report 0");
+    changed.job.queue = "elsewhere".into();
+    store
+        .schedules_update(ScheduleUpdate {
+            id: ids[0].clone(),
+            expected_version: Some(1),
+            spec: changed.clone(),
+            next_fire_at: Some(t),
+            occurrences: vec![],
+            now: None,
+        })
         .await
-        .expect("record");
-    assert!(
-        raw.starts_with("3,0,1,"),
-        "rewritten in the current layout: {raw}"
+        .expect("update");
+    assert_eq!(templates(&mut conn).await, 2);
+    assert_eq!(
+        store
+            .schedules_get(&ids[0])
+            .await
+            .expect("get")
+            .expect("kept")
+            .spec,
+        changed
     );
+    for id in &ids[1..] {
+        assert!(store.schedules_delete(id).await.expect("delete"));
+    }
+    assert_eq!(templates(&mut conn).await, 1);
+    assert!(store.schedules_delete(&ids[0]).await.expect("delete"));
+    assert_eq!(templates(&mut conn).await, 0);
 }
 
 /// A job claimed before jobs carried their running attempt has it open in

@@ -12,12 +12,15 @@
 //! acknowledged writes.
 
 mod fields;
+mod migrate;
+mod schedule_key;
+mod schedule_record;
 mod scripts;
 mod wire;
 
 use crate::jobs_common::{after_expired_lease, with_paused};
 use crate::params::*;
-use crate::rows::{self, ms, spec_json, ts, Cols};
+use crate::rows::{self, ms, ts, Cols};
 use crate::{Result, Store, StoreError, Wakers};
 use async_trait::async_trait;
 use chime_core::model::{Attempt, Backoff, Job, JobState, Occurrence, Schedule, Token};
@@ -92,6 +95,7 @@ impl RedisStore {
             list_slice: LIST_SLICE,
         };
         store.check_persistence().await;
+        migrate::schedules(&store).await?;
         Ok(store)
     }
 
@@ -301,39 +305,44 @@ impl Store for RedisStore {
     }
 
     async fn schedules_create(&self, p: ScheduleCreate) -> Result<Schedule> {
+        let parts = schedule_record::parts(&p.spec)?;
         let reply = self
             .call(
                 &self.scripts.schedule_create,
-                json!({"id": p.id, "bucket": p.bucket, "spec": spec_json(&p.spec)?,
-                       "paused": p.spec.paused, "next_fire_at": ms_opt(p.next_fire_at), "now": ms_opt(p.now)}),
+                json!({"id": p.id, "key": schedule_key::of(&p.id), "bucket": p.bucket,
+                       "ref": parts.reference, "template": parts.template, "name": parts.name,
+                       "payload": parts.payload, "paused": p.spec.paused,
+                       "next_fire_at": ms_opt(p.next_fire_at), "now": ms_opt(p.now)}),
             )
             .await?;
-        rows::schedule(&Fields::owned(
-            reply.as_object().cloned().unwrap_or_default(),
-        ))
+        schedule_record::from_doc(&reply)
     }
 
     async fn schedules_get(&self, id: &str) -> Result<Option<Schedule>> {
         let reply = self
-            .call(&self.scripts.schedule_get, json!({"id": id}))
+            .call(
+                &self.scripts.schedule_get,
+                json!({"key": schedule_key::of(id)}),
+            )
             .await?;
         match reply.get("schedule") {
-            Some(Value::Object(_)) => rows::schedule(&record(&reply, "schedule")?).map(Some),
+            Some(doc @ Value::Object(_)) => schedule_record::from_doc(doc).map(Some),
             _ => Ok(None),
         }
     }
 
     async fn schedules_list(&self, p: ScheduleList) -> Result<Vec<Schedule>> {
+        let after_key = p.after_id.as_deref().map(schedule_key::of);
         let reply = self
             .call(
                 &self.scripts.schedules_list,
-                json!({"namespace": p.namespace, "search": p.search, "after_id": p.after_id, "limit": p.limit}),
+                json!({"namespace": p.namespace, "search": p.search, "after_key": after_key, "limit": p.limit}),
             )
             .await?;
-        records(&reply, "items")?
-            .iter()
-            .map(rows::schedule)
-            .collect()
+        match reply.get("items") {
+            Some(Value::Array(items)) => items.iter().map(schedule_record::from_doc).collect(),
+            _ => Ok(Vec::new()),
+        }
     }
 
     async fn schedules_update(&self, p: ScheduleUpdate) -> Result<Schedule> {
@@ -342,11 +351,14 @@ impl Store for RedisStore {
             .iter()
             .map(|o| crate::firing::occurrence_row(&p.id, o))
             .collect();
+        let parts = schedule_record::parts(&p.spec)?;
         let reply = self
             .call(
                 &self.scripts.schedule_update,
-                json!({"id": p.id, "expected_version": p.expected_version, "spec": spec_json(&p.spec)?,
-                       "paused": p.spec.paused, "next_fire_at": ms_opt(p.next_fire_at),
+                json!({"id": p.id, "key": schedule_key::of(&p.id), "expected_version": p.expected_version,
+                       "ref": parts.reference, "template": parts.template, "name": parts.name,
+                       "payload": parts.payload, "paused": p.spec.paused,
+                       "next_fire_at": ms_opt(p.next_fire_at),
                        "occurrences": occurrences, "now": ms_opt(p.now)}),
             )
             .await?;
@@ -356,13 +368,21 @@ impl Store for RedisStore {
                 found: reply.get("found").and_then(Value::as_u64).unwrap_or(0),
             }),
             Some(_) => Err(StoreError::NotFound(format!("schedule {}", p.id))),
-            None => rows::schedule(&record(&reply, "schedule")?),
+            None => match reply.get("schedule") {
+                Some(doc) => schedule_record::from_doc(doc),
+                None => Err(StoreError::corrupt(
+                    "schedule update: no schedule in the reply",
+                )),
+            },
         }
     }
 
     async fn schedules_delete(&self, id: &str) -> Result<bool> {
         let reply = self
-            .call(&self.scripts.schedule_delete, json!({"id": id}))
+            .call(
+                &self.scripts.schedule_delete,
+                json!({"id": id, "key": schedule_key::of(id)}),
+            )
             .await?;
         Ok(reply
             .get("deleted")

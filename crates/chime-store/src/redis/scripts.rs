@@ -28,6 +28,7 @@ scripts!(
     schedule_get,
     schedule_update,
     schedule_delete,
+    schedule_adopt,
     schedules_list,
     schedules_due,
     fire,

@@ -5,7 +5,9 @@
 //! those scripts' cost after the writes themselves; plain strings arrive
 //! in Lua as they are.
 
-use super::fields::{Fields, FlatJob, JOB_DEFAULTS};
+use super::fields::{FlatJob, JOB_DEFAULTS};
+use super::schedule_key;
+use super::schedule_record::Templates;
 use crate::firing::skip_for_overlap;
 use crate::jobs_common::completion_state;
 use crate::params::{
@@ -15,7 +17,6 @@ use crate::rows::{self, ms, ts, Col};
 use crate::{Result, StoreError};
 use chime_core::model::{JobState, Overlap, Schedule};
 use redis::Value as Reply;
-use serde_json::{Map, Value};
 
 /// A job's score in its queue's ready set: priority (highest first), then
 /// run_at, exact in a double (2001 priorities x 2^42 ms, 139 years from
@@ -160,60 +161,28 @@ pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<Claim
     Ok(out)
 }
 
-/// A schedule from its record as stored (lib.lua's layout,
-/// "bucket,paused,version,next_fire_ms,created_ms,updated_ms|spec", or a
-/// JSON object of the same letters from before it).
-fn schedule_record(id: String, raw: &str) -> Result<Schedule> {
-    let corrupt = || StoreError::corrupt(format!("schedule {id}: record {raw:.80?}"));
-    // Both layouts read as the same letters, then as the SQL column names.
-    let letters: Map<String, Value> = if raw.starts_with('{') {
-        serde_json::from_str(raw).map_err(|_| corrupt())?
-    } else {
-        let (head, spec) = raw.split_once('|').ok_or_else(corrupt)?;
-        let [_bucket, _paused, version, next, created, updated] =
-            head.split(',').collect::<Vec<_>>()[..]
-        else {
-            return Err(corrupt());
-        };
-        [
-            ("s", spec),
-            ("v", version),
-            ("n", next),
-            ("c", created),
-            ("u", updated),
-        ]
-        .into_iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(letter, value)| (letter.to_string(), Value::String(value.to_string())))
-        .collect()
-    };
-    let names = [
-        ("s", "spec"),
-        ("v", "version"),
-        ("n", "next_fire_at"),
-        ("c", "created_at"),
-        ("u", "updated_at"),
-    ];
-    let mut row: Map<String, Value> = letters
-        .into_iter()
-        .filter_map(|(letter, value)| {
-            let (_, name) = names.iter().find(|(l, _)| *l == letter)?;
-            Some((name.to_string(), value))
-        })
-        .collect();
-    row.insert("id".into(), Value::String(id));
-    rows::schedule(&Fields::owned(row))
-}
-
-/// schedules_due.lua's reply: id, record per schedule; earliest first.
+/// schedules_due.lua's reply: the templates, then key and record per
+/// schedule; earliest first.
 pub fn due_schedules(reply: Vec<Reply>) -> Result<Vec<Schedule>> {
     let mut items = reply.into_iter();
+    let count = match items.next() {
+        Some(Reply::Int(n)) => n,
+        None => return Ok(Vec::new()),
+        Some(other) => return Err(StoreError::corrupt(format!("template count {other:?}"))),
+    };
+    let mut templates = Templates::default();
+    for _ in 0..count {
+        let (Some(reference), Some(template)) = (items.next(), items.next()) else {
+            return Err(StoreError::corrupt("due schedules: templates cut short"));
+        };
+        templates.add(
+            text(reference, "template reference")?,
+            &text(template, "template")?,
+        )?;
+    }
     let mut out = Vec::new();
-    while let (Some(id), Some(raw)) = (items.next(), items.next()) {
-        out.push(schedule_record(
-            text(id, "schedule id")?,
-            &text(raw, "schedule record")?,
-        )?);
+    while let (Some(key), Some(raw)) = (items.next(), items.next()) {
+        out.push(templates.schedule(&text(key, "schedule key")?, &text(raw, "schedule record")?)?);
     }
     out.sort_by_key(|s| s.next_fire_at);
     Ok(out)
@@ -268,6 +237,7 @@ pub fn fire_args(f: &ScheduleFire, out: &mut Vec<String>) -> Result<()> {
     };
     out.extend([
         f.schedule_id.clone(),
+        schedule_key::of(&f.schedule_id),
         f.bucket.to_string(),
         f.epoch.to_string(),
         ms(f.expected_next_fire_at).to_string(),
@@ -337,6 +307,7 @@ mod tests {
     use crate::firing::occurrence_row;
     use chime_core::model::{JobTemplate, OccurrenceOutcome};
     use jiff::Timestamp;
+    use serde_json::Value;
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()

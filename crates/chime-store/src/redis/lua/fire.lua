@@ -3,7 +3,7 @@
 -- expected ones; then its occurrences are recorded under their fire keys,
 -- their jobs made (overlap skip/replace honoured) and the schedule advanced.
 -- ARGV: {owner, now|null}, then per fire, as plain strings (numbers as
---   text): schedule_id, bucket, epoch, expected_next_fire_at,
+--   text): schedule_id, its key (schedule_key.rs), bucket, epoch, expected_next_fire_at,
 --   expected_version, next_fire_at ('' for none), overlap, the number of
 --   occurrences; then per occurrence: scheduled_for, its ledger entry up to
 --   its recording time, the entry to record instead if overlap skips its
@@ -19,12 +19,12 @@ local made = false
 local leases = {}
 local i = 2
 while i <= #ARGV do
-  local id, bucket, epoch, expected_next, expected_version, next_fire, overlap =
-    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], opt(ARGV[i + 5]), ARGV[i + 6]
-  local n = tonumber(ARGV[i + 7])
+  local id, k, bucket, epoch, expected_next, expected_version, next_fire, overlap =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], opt(ARGV[i + 6]), ARGV[i + 7]
+  local n = tonumber(ARGV[i + 8])
   -- The occurrences are read in place if the fire applies (no table per
   -- occurrence or job); this pass finds where the next fire starts.
-  local first = i + 8
+  local first = i + 9
   i = first
   for _ = 1, n do
     i = i + 4
@@ -36,14 +36,14 @@ while i <= #ARGV do
     if lease then lease.live = lease.owner == A.owner and tonumber(lease.expires_at) > now end
     leases[bucket] = lease
   end
-  local s = schedule_head(id)
+  local s = schedule_get(k)
   if not lease or not lease.live or not same(lease.epoch, epoch) then
     out[#out + 1] = {'stale_epoch'}
   elseif not s or not present(s.n) or not same(s.n, expected_next) or not same(s.v, expected_version) then
     out[#out + 1] = {'duplicate'}
   else
-    schedule_advance(id, s, next_fire)
-    index_due(id, s.b, s.p, next_fire)
+    schedule_advance(k, s, next_fire)
+    index_due(k, s.b, s.p, next_fire)
     -- Only `skip` and `replace` look at the schedule's active jobs; under
     -- `allow` every occurrence of a catch-up fire keeps its job.
     local checks = overlap ~= 'allow'

@@ -145,52 +145,86 @@ end
 
 ---------------------------------------------------------------- schedules
 
--- A schedule is one string: a header of numbers, then the spec's JSON as
--- the Rust side wrote it (not re-encoded, so nothing is escaped twice):
--- "bucket,paused,version,next_fire_ms,created_ms,updated_ms|spec", with
--- next_fire_ms empty when there is none. Read back as
--- {b, p, v, n, c, u, s}, the numbers as the text they are stored as (a fire
--- rewrites the record and should not format five numbers to change one).
--- Records from before this layout were JSON objects.
-local function schedule_get(id)
-  local raw = redis.call('GET', key('s', id))
+-- A schedule is a field of the `sr` hash: its key (schedule_key.rs: its id
+-- in 22 characters) and its record (schedule_record.rs), "ref,paused,
+-- version,next_fire_ms,created_ms,updated_ms,bucket,name_bytes|" then its
+-- name and its payload's JSON. The rest of its spec, its template, is in
+-- `tpl` under `ref`, shared by every schedule with the same one. Read back as {r, p, v, n, c, u, b, tail}, the numbers as the
+-- text they are stored as, `tail` from name_bytes on.
+local function schedule_parse(raw)
+  local r, p, v, n, c, u, b, tail = string.match(raw, '^([^,]*),(%d),(%d+),(%d*),(%d+),(%d+),(%d+),(.*)$')
+  if not r then return nil end
+  return {r = r, p = p, v = v, n = n ~= '' and n or nil, c = c, u = u, b = b, tail = tail}
+end
+
+local function schedule_get(k)
+  local raw = redis.call('HGET', key('sr'), k)
   if not raw then return nil end
-  if string.sub(raw, 1, 1) == '{' then return cjson.decode(raw) end
-  local b, p, v, n, c, u, spec = string.match(raw, '^(%d+),(%d),(%d+),(%d*),(%d+),(%d+)|(.*)$')
-  if not b then return nil end
-  return {b = b, p = p, v = v, n = n ~= '' and n or nil, c = c, u = u, s = spec}
+  return schedule_parse(raw)
 end
 
-local function schedule_put(id, s)
-  local n = present(s.n) and text(s.n) or ''
-  redis.call('SET', key('s', id), table.concat({
-    text(s.b), text(s.p), text(s.v), n, text(s.c), text(s.u),
-  }, ',') .. '|' .. s.s)
+local function schedule_put(k, s)
+  redis.call('HSET', key('sr'), k, s.r .. ',' .. text(s.p) .. ',' .. text(s.v) .. ','
+    .. (present(s.n) and text(s.n) or '') .. ',' .. text(s.c) .. ',' .. text(s.u) .. ','
+    .. text(s.b) .. ',' .. s.tail)
 end
 
--- A schedule's header alone, which is all a fire needs: GETRANGE spares
--- copying the spec into Lua and back. `off` is where next_fire_ms starts,
--- so a fire that keeps its width rewrites only those digits (SETRANGE).
--- The header is at most 61 bytes (a 5-digit bucket, 10-digit version).
-local function schedule_head(id)
-  local raw = redis.call('GETRANGE', key('s', id), '0', '63')
-  if raw == '' then return nil end
-  if string.sub(raw, 1, 1) == '{' then return schedule_get(id) end
-  local b, p, v, n = string.match(raw, '^(%d+),(%d),(%d+),(%d*),')
-  if not b then return nil end
-  return {b = b, p = p, v = v, n = n ~= '' and n or nil, off = #b + #p + #v + 3}
+local function schedule_tail(name, payload)
+  return #name .. '|' .. name .. payload
 end
 
--- Moves a schedule's next fire (`s` from schedule_head).
-local function schedule_advance(id, s, next_fire_at)
-  local n = present(next_fire_at) and text(next_fire_at) or nil
-  if s.off and s.n and n and #n == #s.n then
-    redis.call('SETRANGE', key('s', id), s.off, n)
-    return
+-- A fire moves a schedule's next fire (`s` from schedule_get).
+local function schedule_advance(k, s, next_fire_at)
+  s.n = present(next_fire_at) and next_fire_at or nil
+  schedule_put(k, s)
+end
+
+-- A template is kept as "count|text", count the records that use it: a
+-- count of its own would cost a second hash entry per template, as much
+-- as a schedule whose template no other shares saves in all else.
+local function template_entry(r)
+  local held = redis.call('HGET', key('tpl'), r)
+  if not held then return nil end
+  local count, text = string.match(held, '^(%d+)|(.*)$')
+  return tonumber(count), text
+end
+
+-- The reference under which `text` is kept, counted once more: `ref` (the
+-- Rust side's hash of it) unless another template holds that, then the
+-- first free or matching `ref.1`, `ref.2`, ...
+local function template_acquire(ref, text)
+  local r, k = ref, 0
+  while true do
+    local count, held = template_entry(r)
+    if not count or held == text then
+      redis.call('HSET', key('tpl'), r, ((count or 0) + 1) .. '|' .. text)
+      return r
+    end
+    k = k + 1
+    r = ref .. '.' .. k
   end
-  local whole = schedule_get(id)
-  whole.n = n
-  schedule_put(id, whole)
+end
+
+local function template_release(r)
+  local count, text = template_entry(r)
+  if not count then return end
+  if count <= 1 then
+    redis.call('HDEL', key('tpl'), r)
+  else
+    redis.call('HSET', key('tpl'), r, (count - 1) .. '|' .. text)
+  end
+end
+
+-- Templates' text, read once per script, by reference.
+local TEMPLATES = {}
+local function template(r)
+  local t = TEMPLATES[r]
+  if t == nil then
+    local _, text = template_entry(r)
+    t = text or ''
+    TEMPLATES[r] = t
+  end
+  return t
 end
 
 -- Numbers a script compares as the text both sides hold; records from
@@ -199,35 +233,32 @@ local function same(a, b)
   return a == b or tonumber(a) == tonumber(b)
 end
 
--- Schedules are listed from one small sorted set per bucket (ids at score
--- 0): kept small, Redis stores each compactly, where one set of every
+-- Schedules are listed from one small sorted set per bucket (keys at score
+-- 0, so in key order, which is id order): kept small, Redis stores each compactly, where one set of every
 -- schedule would cost about 100 bytes an entry. `sl` holds the buckets in use.
-local function listing_add(id, bucket)
-  redis.call('ZADD', key('sl', bucket), '0', id)
+local function listing_add(k, bucket)
+  redis.call('ZADD', key('sl', bucket), '0', k)
   redis.call('SADD', key('sl'), bucket)
 end
 
-local function listing_remove(id, bucket)
-  redis.call('ZREM', key('sl', bucket), id)
+local function listing_remove(k, bucket)
+  redis.call('ZREM', key('sl', bucket), k)
 end
 
--- The record as the Rust side reads it (the SQL backends' column names).
-local function schedule_doc(id)
-  local s = schedule_get(id)
-  if not s then return nil end
-  return {
-    id = id, bucket = s.b, spec = s.s, paused = s.p, version = s.v,
-    next_fire_at = s.n, created_at = s.c, updated_at = s.u,
-  }
+-- A schedule as the Rust side reads it (schedule_record.rs's from_doc).
+local function schedule_doc(k)
+  local raw = redis.call('HGET', key('sr'), k)
+  if not raw then return nil end
+  return {key = k, record = raw, template = template(string.match(raw, '^([^,]*),'))}
 end
 
 -- Keeps the bucket's due index in step with the schedule's next fire.
-local function index_due(id, bucket, paused, next_fire_at)
+local function index_due(k, bucket, paused, next_fire_at)
   local due = key('due', bucket)
   if present(next_fire_at) and tonumber(paused) ~= 1 then
-    redis.call('ZADD', due, next_fire_at, id)
+    redis.call('ZADD', due, next_fire_at, k)
   else
-    redis.call('ZREM', due, id)
+    redis.call('ZREM', due, k)
   end
 end
 

@@ -1,11 +1,11 @@
 -- Deletes a schedule (its ledger stays until retention removes it).
--- ARGV: {id}
+-- ARGV: {id, key}
 -- Returns: {deleted: bool}.
-local s = schedule_get(A.id)
+local s = schedule_get(A.key)
 if not s then return reply({deleted = false}) end
-redis.call('DEL', key('s', A.id))
-listing_remove(A.id, s.b)
-redis.call('ZREM', key('sched'), A.id)
-redis.call('ZREM', key('due', s.b), A.id)
+redis.call('HDEL', key('sr'), A.key)
+template_release(s.r)
+listing_remove(A.key, s.b)
+redis.call('ZREM', key('due', s.b), A.key)
 redis.call('PUBLISH', key('changed'), 'schedule:' .. A.id)
 return reply({deleted = true})

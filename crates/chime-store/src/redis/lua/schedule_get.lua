@@ -1,4 +1,4 @@
 -- One schedule.
--- ARGV: {id}
+-- ARGV: {key}
 -- Returns: {schedule} or {}.
-return reply({schedule = schedule_doc(A.id)})
+return reply({schedule = schedule_doc(A.key)})

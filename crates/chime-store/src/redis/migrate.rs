@@ -1,0 +1,180 @@
+//! Moves schedules stored by earlier versions of chime into today's layout
+//! (schedule_record.rs) when a store opens. They were one string key per
+//! schedule, `s:<id>`, listed and indexed by their 36-character id: about
+//! 540 bytes each, where today's layout takes about 280.
+//!
+//! Each schedule moves in one script that first checks its record is still
+//! the one read, so instances opening together move each once. Instances of
+//! an earlier version must be stopped first: they read only the old layout.
+//! Once nothing is left to move, `layout` records it and later starts skip
+//! the scan.
+
+use super::{schedule_key, schedule_record, RedisStore};
+use crate::{Result, StoreError};
+use chime_core::model::ScheduleSpec;
+use serde_json::{json, Value};
+
+/// The layout `layout` names once every schedule is in it.
+const LAYOUT: &str = "schedule-records";
+
+pub async fn schedules(store: &RedisStore) -> Result<()> {
+    let mut conn = store.conn.clone();
+    let layout_key = store.key(&["layout"]);
+    let layout: Option<String> = redis::cmd("GET")
+        .arg(&layout_key)
+        .query_async(&mut conn)
+        .await
+        .map_err(StoreError::backend)?;
+    if layout.as_deref() == Some(LAYOUT) {
+        return Ok(());
+    }
+    let prefix = store.key(&["s", ""]);
+    let (mut cursor, mut moved) = (0u64, 0usize);
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await
+            .map_err(StoreError::backend)?;
+        for k in keys {
+            let Some(id) = k.strip_prefix(&prefix) else {
+                continue;
+            };
+            let raw: Option<String> = redis::cmd("GET")
+                .arg(&k)
+                .query_async(&mut conn)
+                .await
+                .map_err(StoreError::backend)?;
+            let Some(raw) = raw else { continue };
+            let old = Old::parse(&raw).ok_or_else(|| {
+                StoreError::corrupt(format!("schedule {id} in the old layout: {raw:.80?}"))
+            })?;
+            let parts = schedule_record::parts(&old.spec)?;
+            let reply = store
+                .call(
+                    &store.scripts.schedule_adopt,
+                    json!({"id": id, "key": schedule_key::of(id), "raw": raw,
+                           "bucket": old.bucket, "paused": old.paused, "version": old.version,
+                           "next_fire_at": old.next, "created_at": old.created, "updated_at": old.updated,
+                           "ref": parts.reference, "template": parts.template, "name": parts.name,
+                           "payload": parts.payload}),
+                )
+                .await?;
+            if reply.get("adopted").and_then(Value::as_bool) == Some(true) {
+                moved += 1;
+            }
+        }
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    let _: () = redis::pipe()
+        .cmd("DEL")
+        .arg(store.key(&["sched"]))
+        .ignore()
+        .cmd("SET")
+        .arg(&layout_key)
+        .arg(LAYOUT)
+        .ignore()
+        .query_async(&mut conn)
+        .await
+        .map_err(StoreError::backend)?;
+    if moved > 0 {
+        tracing::info!(
+            schedules = moved,
+            "moved schedules into the current Redis layout"
+        );
+    }
+    Ok(())
+}
+
+/// A schedule as earlier versions stored it: "bucket,paused,version,
+/// next_fire_ms,created_ms,updated_ms|spec", or before that a JSON object
+/// of those letters (numbers as numbers or text).
+struct Old {
+    bucket: u32,
+    paused: u8,
+    version: u64,
+    next: Option<i64>,
+    created: i64,
+    updated: i64,
+    spec: ScheduleSpec,
+}
+
+impl Old {
+    fn parse(raw: &str) -> Option<Old> {
+        let (numbers, spec): (Vec<String>, String) = if raw.starts_with('{') {
+            let doc: Value = serde_json::from_str(raw).ok()?;
+            let field = |name: &str| match doc.get(name) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => String::new(),
+            };
+            (
+                ["b", "p", "v", "n", "c", "u"].map(field).to_vec(),
+                doc.get("s")?.as_str()?.to_string(),
+            )
+        } else {
+            let (head, spec) = raw.split_once('|')?;
+            (
+                head.split(',').map(str::to_string).collect(),
+                spec.to_string(),
+            )
+        };
+        let [b, p, v, n, c, u] = &numbers[..] else {
+            return None;
+        };
+        // Stored numbers read back from cjson may carry a fraction (".0").
+        let int = |s: &str| s.parse::<f64>().ok().map(|f| f as i64);
+        Some(Old {
+            bucket: int(b)? as u32,
+            paused: u8::from(int(p)? == 1),
+            version: int(v)? as u64,
+            next: if n.is_empty() { None } else { Some(int(n)?) },
+            created: int(c)?,
+            updated: int(u)?,
+            spec: serde_json::from_str(&spec).ok()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_earlier_layouts_read() {
+        let spec = r#"{"name":"a","every":"1m","job":{"kind":"k"}}"#;
+        let header = Old::parse(&format!("3,1,2,5000,1000,2000|{spec}")).expect("header layout");
+        assert_eq!(
+            (
+                header.bucket,
+                header.paused,
+                header.version,
+                header.next,
+                header.created,
+                header.updated
+            ),
+            (3, 1, 2, Some(5000), 1000, 2000)
+        );
+        let doc = json!({"b": 3, "s": spec, "p": 0, "v": 1, "c": 1000.0, "u": "2000"}).to_string();
+        let json = Old::parse(&doc).expect("JSON layout");
+        assert_eq!(
+            (
+                json.next,
+                json.created,
+                json.updated,
+                json.spec.name.as_str()
+            ),
+            (None, 1000, 2000, "a")
+        );
+        for bad in ["", "{", "3,1,2|{}", "x,1,2,3,4,5|{\"name\":\"a\"}"] {
+            assert!(Old::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
