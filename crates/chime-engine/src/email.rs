@@ -8,6 +8,7 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
+use std::sync::Arc;
 
 pub const KIND: &str = "chime.email";
 
@@ -78,8 +79,8 @@ struct Mail {
 }
 
 /// Sends the email a `chime.email` job describes.
-pub async fn send(cfg: &SmtpConfig, job: Job, _ctx: JobContext) -> JobResult {
-    let mail: Mail = serde_json::from_value(job.job.payload)
+pub async fn send(cfg: &SmtpConfig, job: Arc<Job>, _ctx: JobContext) -> JobResult {
+    let mail = Mail::deserialize(&job.job.payload)
         .map_err(|e| JobError::Fail(format!("not an email: {e}")))?;
     let from: Mailbox = cfg
         .from

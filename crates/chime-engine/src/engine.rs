@@ -99,7 +99,7 @@ impl Engine {
     /// `engine.handle("report.daily", |job, ctx| async move { Ok(None) })`.
     pub fn handle<F, Fut>(&mut self, kind: &str, handler: F) -> &mut Self
     where
-        F: Fn(Job, JobContext) -> Fut + Send + Sync + 'static,
+        F: Fn(Arc<Job>, JobContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = JobResult> + Send + 'static,
     {
         self.handlers.insert(kind, handler);

@@ -1,5 +1,8 @@
 //! In-process handlers registered by job kind:
 //! `engine.handle("report.daily", |job, ctx| async move { Ok(None) })`.
+//!
+//! A handler is given the job shared (`Arc<Job>`), not a copy: copying it
+//! was the largest single cost of a quick job's start.
 
 use super::{JobContext, JobResult};
 use chime_core::model::Job;
@@ -11,15 +14,15 @@ use std::sync::Arc;
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 pub trait Handler: Send + Sync + 'static {
-    fn call(&self, job: Job, ctx: JobContext) -> BoxFuture<JobResult>;
+    fn call(&self, job: Arc<Job>, ctx: JobContext) -> BoxFuture<JobResult>;
 }
 
 impl<F, Fut> Handler for F
 where
-    F: Fn(Job, JobContext) -> Fut + Send + Sync + 'static,
+    F: Fn(Arc<Job>, JobContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = JobResult> + Send + 'static,
 {
-    fn call(&self, job: Job, ctx: JobContext) -> BoxFuture<JobResult> {
+    fn call(&self, job: Arc<Job>, ctx: JobContext) -> BoxFuture<JobResult> {
         Box::pin(self(job, ctx))
     }
 }

@@ -8,6 +8,7 @@ pub mod http;
 
 use chime_core::model::{Job, Target};
 use jiff::SignedDuration;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use handlers::{Handler, Handlers};
@@ -57,7 +58,7 @@ pub struct Executors {
 }
 
 impl Executors {
-    pub async fn run(&self, job: &Job, ctx: JobContext) -> JobResult {
+    pub async fn run(&self, job: &Arc<Job>, ctx: JobContext) -> JobResult {
         // The HTTP and command executions are boxed: their futures are
         // large, and unboxed they would make every job's task that large,
         // copied on each spawn and move whatever the job's kind.

@@ -17,9 +17,7 @@ use crate::executor::{Executors, JobContext, JobError};
 use chime_core::model::{AttemptOutcome, Job};
 use chime_core::retry::backoff_delay;
 use chime_core::time::Clock;
-use chime_store::{
-    ClaimedJob, Completion, JobCompletion, JobsClaim, JobsHeartbeat, Store, StoreError,
-};
+use chime_store::{Completion, JobCompletion, JobsClaim, JobsHeartbeat, Store, StoreError};
 use completer::Completer;
 use jiff::{SignedDuration, Timestamp};
 use std::future::Future;
@@ -151,7 +149,7 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
         slots.spawn(
             async move {
                 while let Some(ticket) = turns.next(&stop).await {
-                    let job = &ticket.claimed.job;
+                    let job = &ticket.job;
                     let span = tracing::info_span!("job", id = %job.id, kind = %job.job.kind, attempt = job.attempt);
                     run_job(&shared, &turns, ticket, &hard_stop)
                         .instrument(span)
@@ -187,18 +185,16 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
     // for any interrupted one.
     let now = shared.clock.now();
     for ticket in turns.drain() {
-        let ClaimedJob {
-            job, lease_token, ..
-        } = ticket.claimed;
         shared.completer.complete(
             JobCompletion {
-                job_id: job.id,
-                lease_token,
+                job_id: ticket.job.id.clone(),
+                lease_token: ticket.lease_token,
                 completion: Completion::Retry { at: now },
                 outcome: AttemptOutcome::Cancelled,
                 error: Some("worker shut down before the job started".into()),
                 output: None,
             },
+            None,
             None,
         );
     }
@@ -274,7 +270,7 @@ async fn claim_loop(shared: &Shared, lane: &Lane, turns: &Turns, cancel: &Cancel
                 Ok(jobs) => {
                     claimed += jobs.len();
                     for claimed in jobs {
-                        turns.hold(Box::new(Ticket { claimed, at: now }), now);
+                        turns.hold(Ticket::new(claimed, now, &shared.events.metrics), now);
                     }
                 }
                 Err(e) => {
@@ -340,8 +336,8 @@ async fn run_job(
     shutdown: &CancellationToken,
 ) {
     // Read in place: the ticket is boxed so that it moves as a pointer.
-    let lease_token = std::mem::take(&mut ticket.claimed.lease_token);
-    let job = &ticket.claimed.job;
+    let lease_token = std::mem::take(&mut ticket.lease_token);
+    let job = &ticket.job;
     let metrics = &shared.events.metrics;
     // A job held longer than a heartbeat's interval renews its lease before
     // the work starts (none is renewed while held: that would be a timer
@@ -362,8 +358,8 @@ async fn run_job(
         }
         started = shared.clock.now();
     }
-    let queue = metrics.queues.get(&job.job.queue);
-    let cancel = CancellationToken::new();
+    let queue = &ticket.queue;
+    let cancel = &ticket.cancel;
     let timeout = Executors::timeout(job);
     queue
         .start_lateness
@@ -386,7 +382,7 @@ async fn run_job(
         );
         let ctx = JobContext {
             attempt: job.attempt,
-            idempotency_key: job.idempotency_key(),
+            idempotency_key: std::mem::take(&mut ticket.idempotency_key),
             cancel: cancel.clone(),
         };
         let mut work = std::pin::pin!(shared.executors.run(job, ctx));
@@ -449,13 +445,16 @@ async fn run_job(
         tracing::info!(%error, ?completion, "job attempt failed");
     }
     // The job goes on whole only when it went dead (for the notifier).
-    let (job_id, dead) = if matches!(completion, Completion::Dead) {
-        let mut job = ticket.claimed.job;
+    let dead = matches!(completion, Completion::Dead).then(|| {
+        let mut job = Job::clone(&ticket.job);
         job.last_error = error.clone();
         job.finished_at = Some(now);
-        (job.id.clone(), Some(job))
-    } else {
-        (std::mem::take(&mut ticket.claimed.job.id), None)
+        job
+    });
+    // Unshared once the handler is done with it: the id moves.
+    let job_id = match Arc::get_mut(&mut ticket.job) {
+        Some(job) => std::mem::take(&mut job.id),
+        None => ticket.job.id.clone(),
     };
     shared.completer.complete(
         JobCompletion {
@@ -467,6 +466,7 @@ async fn run_job(
             output,
         },
         dead,
+        Some(ticket),
     );
 }
 

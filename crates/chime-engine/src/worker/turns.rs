@@ -12,21 +12,48 @@
 //! timed park wakes within a few hundred microseconds, even with the
 //! other core busy.
 
+use crate::metrics::{Metrics, QueueMetrics};
+use chime_core::model::Job;
 use chime_core::time::Clock;
 use chime_store::ClaimedJob;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::Thread;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-/// A claimed job and when this worker claimed it (its clock).
+/// A claimed job, made ready to start at the claim: up to a second before
+/// its instant, so that a burst's starts do only the start itself.
 pub(super) struct Ticket {
-    pub claimed: ClaimedJob,
+    /// Shared with an in-process handler rather than copied for it.
+    pub job: Arc<Job>,
+    pub lease_token: String,
+    /// When this worker claimed it (its clock).
     pub at: Timestamp,
+    pub idempotency_key: String,
+    /// Cancelled when the work stops; the handler holds a clone.
+    pub cancel: CancellationToken,
+    /// Its queue's metrics, looked up once.
+    pub queue: Arc<QueueMetrics>,
+}
+
+impl Ticket {
+    pub fn new(claimed: ClaimedJob, at: Timestamp, metrics: &Metrics) -> Box<Ticket> {
+        let ClaimedJob {
+            job, lease_token, ..
+        } = claimed;
+        Box::new(Ticket {
+            idempotency_key: job.idempotency_key(),
+            queue: metrics.queues.get(&job.job.queue),
+            job: Arc::new(job),
+            lease_token,
+            at,
+            cancel: CancellationToken::new(),
+        })
+    }
 }
 
 pub(super) struct Turns {
@@ -102,7 +129,7 @@ impl Turns {
     /// until its instant otherwise.
     pub fn hold(&self, ticket: Box<Ticket>, now: Timestamp) {
         self.held.fetch_add(1, Ordering::Relaxed);
-        let at = ticket.claimed.job.run_at;
+        let at = ticket.job.run_at;
         if at > now {
             let seq = self.seq.fetch_add(1, Ordering::Relaxed);
             let mut ahead = lock(&self.ahead);
@@ -172,10 +199,20 @@ impl Turns {
     /// `stop` is cancelled (the slot then takes no more).
     pub async fn next(&self, stop: &CancellationToken) -> Option<Box<Ticket>> {
         loop {
-            let permit = tokio::select! {
-                biased;
-                _ = stop.cancelled() => return None,
-                permit = self.queued.acquire() => permit.ok()?,
+            // In a burst a permit is there: take it without polling `stop`'s
+            // future, which registers with (and leaves) a waiter list every
+            // slot shares.
+            let permit = match self.queued.try_acquire() {
+                Ok(permit) if !stop.is_cancelled() => permit,
+                Ok(permit) => {
+                    drop(permit);
+                    return None;
+                }
+                Err(_) => tokio::select! {
+                    biased;
+                    _ = stop.cancelled() => return None,
+                    permit = self.queued.acquire() => permit.ok()?,
+                },
             };
             permit.forget();
             if let Some(ticket) = lock(&self.ready).pop_front() {
@@ -251,8 +288,11 @@ impl Pace {
         let us = took.as_micros().clamp(1, i128::from(u64::MAX)) as u64;
         // Racy read-modify-write: a lost update only skews an estimate.
         let old = self.mean_us.load(Ordering::Relaxed);
-        let new = if old == 0 { us } else { old - old / 8 + us / 8 };
-        self.mean_us.store(new.max(1), Ordering::Relaxed);
+        let new = if old == 0 { us } else { old - old / 8 + us / 8 }.max(1);
+        // Written only when it moved: every slot shares this cache line.
+        if new != old {
+            self.mean_us.store(new, Ordering::Relaxed);
+        }
     }
 
     /// Jobs `slots` slots start within `window` at this pace (before any
@@ -270,9 +310,8 @@ impl Pace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chime_core::model::{Job, JobState, JobTemplate};
+    use chime_core::model::{JobState, JobTemplate};
     use chime_core::time::SystemClock;
-    use std::sync::Arc;
 
     const WINDOW: SignedDuration = SignedDuration::from_secs(1);
 
@@ -301,14 +340,12 @@ mod tests {
             lease_expires_at: None,
             last_error: None,
         };
-        Box::new(Ticket {
-            claimed: ClaimedJob {
-                job,
-                lease_token: "t".into(),
-                lease_expires_at: run_at,
-            },
-            at: run_at,
-        })
+        let claimed = ClaimedJob {
+            job,
+            lease_token: "t".into(),
+            lease_expires_at: run_at,
+        };
+        Ticket::new(claimed, run_at, &Metrics::default())
     }
 
     #[test]
@@ -354,18 +391,18 @@ mod tests {
         assert_eq!(t.release_due(now), Some(s(1)));
         let stop = CancellationToken::new();
         assert_eq!(
-            t.next(&stop).await.map(|t| t.claimed.job.id).as_deref(),
+            t.next(&stop).await.map(|t| t.job.id.clone()).as_deref(),
             Some("due")
         );
         assert_eq!(t.release_due(s(1)), Some(s(2)));
         let ids: Vec<String> = [t.next(&stop).await, t.next(&stop).await]
             .into_iter()
             .flatten()
-            .map(|t| t.claimed.job.id)
+            .map(|t| t.job.id.clone())
             .collect();
         assert_eq!(ids, ["soon", "soon-too"]);
         assert_eq!(t.held(), 1);
-        let left: Vec<String> = t.drain().into_iter().map(|t| t.claimed.job.id).collect();
+        let left: Vec<String> = t.drain().into_iter().map(|t| t.job.id.clone()).collect();
         assert_eq!(left, ["later"]);
         assert_eq!(t.held(), 0);
         stop.cancel();
@@ -402,7 +439,7 @@ mod tests {
         let stop = CancellationToken::new();
         let first = tokio::time::timeout(Duration::from_secs(10), t.next(&stop)).await;
         assert_eq!(
-            first.ok().flatten().map(|t| t.claimed.job.id).as_deref(),
+            first.ok().flatten().map(|t| t.job.id.clone()).as_deref(),
             Some("soon")
         );
         assert_eq!(t.held(), 1, "the later job is still held");
