@@ -464,3 +464,37 @@ async fn shutdown_records_running_outcomes_and_releases_held_jobs() {
     );
     assert!(started.try_recv().is_err(), "the held job started");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_outcome_of_a_burst_is_recorded_even_when_a_handler_keeps_its_job() {
+    // Quick jobs end on both worker threads at once and hand their outcomes
+    // over together; half the handlers keep their job past its end, so the
+    // worker cannot take the job's id from it and must copy it instead.
+    let mut h = harness(8, false).await;
+    let kept: Arc<std::sync::Mutex<Vec<Arc<chime_core::model::Job>>>> = Arc::default();
+    let keep = kept.clone();
+    h.engine().handle("quick", move |job, _ctx| {
+        if job.job.payload["keep"] == true {
+            keep.lock().unwrap().push(job.clone());
+        }
+        async { Ok(None) }
+    });
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        ids.push(
+            h.enqueue(serde_json::json!({"kind": "quick", "payload": {"keep": i % 2 == 0}}))
+                .await,
+        );
+    }
+    h.start();
+    for id in &ids {
+        h.wait_state(id, JobState::Succeeded).await;
+    }
+    let kept = kept.lock().unwrap();
+    assert_eq!(kept.len(), 100);
+    let mut kept_ids: Vec<&str> = kept.iter().map(|j| j.id.as_str()).collect();
+    kept_ids.sort_unstable();
+    let mut expected: Vec<&str> = ids.iter().step_by(2).map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(kept_ids, expected, "a kept job still has its id");
+}
