@@ -49,7 +49,7 @@ for _, q in ipairs(queues) do
         rows = redis.call('ZRANGE', ready, 0, A.limit - 1)
       end
     end
-    if #rows > 0 then lists[#lists + 1] = {q = q, rows = rows, at = 1, taken = 0} end
+    if #rows > 0 then lists[#lists + 1] = {q = q, rows = rows, at = 1, taken = 0, claimed = 0} end
   end
 end
 -- The lists merged by score: no table per job, and with one queue (the
@@ -64,6 +64,7 @@ local function next_list()
   return best
 end
 local out = {now_s, expires_s}
+local running = key('running')
 for _ = 1, A.limit do
   local l = next_list()
   if not l then break end
@@ -83,15 +84,18 @@ for _ = 1, A.limit do
     attempt = tostring(tonumber(attempt) + 1)
     redis.call('HSET', k, 'state', 'running', 'worker', A.worker, 'lease_token', A.token,
       'lease_expires_at', expires_s, 'attempt', attempt, 'started_at', now_s)
-    defer('ZADD', key('running'), expires_s, id)
-    count(q, 'running', 1)
+    defer('ZADD', running, expires_s, id)
+    l.claimed = l.claimed + 1
     out[#out + 1] = id
     out[#out + 1] = attempt
     out[#out + 1] = cjson.encode(flat)
   end
-  count(q, 'pending', -1)
 end
 for _, l in ipairs(lists) do
+  -- Counted once per queue: a job listed but gone (deleted meanwhile) was
+  -- still counted pending.
+  count(l.q, 'pending', -l.taken)
+  count(l.q, 'running', l.claimed)
   if l.taken > 0 then
     if early then
       -- Consecutive in the delayed set, from the first one's rank.

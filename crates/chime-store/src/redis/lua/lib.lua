@@ -81,25 +81,31 @@ end
 local COUNTS, COUNT_KEYS = {}, {}
 local DEFERRED, DEFERRED_ORDER = {}, {}
 
+-- By command, then key: a key joined to its command would be one more
+-- string made (and interned) per call.
 local function defer(cmd, k, ...)
-  local id = cmd .. ' ' .. k
-  local op = DEFERRED[id]
+  local by_key = DEFERRED[cmd]
+  if not by_key then
+    by_key = {}
+    DEFERRED[cmd] = by_key
+  end
+  local op = by_key[k]
   if not op then
     op = {cmd = cmd, key = k, args = {}}
-    DEFERRED[id] = op
+    by_key[k] = op
     DEFERRED_ORDER[#DEFERRED_ORDER + 1] = op
   end
   local args = op.args
   for i = 1, select('#', ...) do args[#args + 1] = select(i, ...) end
 end
 
+-- By queue name: its counter key is made once per script, not per call.
 local function count(queue, state, by)
-  local k = key('qc', queue)
-  local c = COUNTS[k]
+  local c = COUNTS[queue]
   if not c then
     c = {}
-    COUNTS[k] = c
-    COUNT_KEYS[#COUNT_KEYS + 1] = k
+    COUNTS[queue] = c
+    COUNT_KEYS[#COUNT_KEYS + 1] = queue
   end
   c[state] = (c[state] or 0) + by
 end
@@ -108,8 +114,9 @@ end
 -- ZADD's score/member pairs together.
 local CHUNK = 1000
 local function flush()
-  for _, k in ipairs(COUNT_KEYS) do
-    for state, by in pairs(COUNTS[k]) do
+  for _, queue in ipairs(COUNT_KEYS) do
+    local k = key('qc', queue)
+    for state, by in pairs(COUNTS[queue]) do
       if by ~= 0 then redis.call('HINCRBY', k, state, by) end
     end
   end
@@ -322,14 +329,19 @@ local HEAD = {
   'state', 'lease_token', 'lease_expires_at', 'queue', 'namespace', 'unique_key', 'schedule_id', 'attempt',
   'priority', 'worker', 'started_at',
 }
+-- Built by one constructor, which sizes the table for all its fields at
+-- once: filled field by field it was resized four times, for every job a
+-- completion reads. A field the hash lacks (false) takes its default.
 local function job_head(id)
   local v = redis.call('HMGET', key('j', id), unpack(HEAD))
   if not v[1] then return nil end
-  local j = {id = id}
-  for i, f in ipairs(HEAD) do
-    j[f] = v[i] or JOB_DEFAULTS[f]
-  end
-  return j
+  local d = JOB_DEFAULTS
+  return {
+    id = id, state = v[1], lease_token = v[2] or nil, lease_expires_at = v[3] or nil, queue = v[4] or nil,
+    namespace = v[5] or d.namespace, unique_key = v[6] or nil, schedule_id = v[7] or nil,
+    attempt = v[8] or d.attempt, priority = v[9] or d.priority, worker = v[10] or nil,
+    started_at = v[11] or nil,
+  }
 end
 
 -- A pending job due by now goes straight to its queue's ready set; a later
