@@ -498,3 +498,50 @@ async fn every_outcome_of_a_burst_is_recorded_even_when_a_handler_keeps_its_job(
     expected.sort_unstable();
     assert_eq!(kept_ids, expected, "a kept job still has its id");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_attempt_of_a_scheduled_job_sees_its_fire_key() {
+    // DESIGN §2.4: the key is worked out when the job is claimed; each retry
+    // is a new claim and must see the same fire key, not the job id.
+    let mut h = harness(2, false).await;
+    let (keys_tx, mut keys) = mpsc::unbounded_channel();
+    h.engine().handle("keyed", move |_job, ctx| {
+        let _ = keys_tx.send(ctx.idempotency_key.clone());
+        async move {
+            if ctx.attempt < 3 {
+                JobResult::Err(JobError::Retry {
+                    error: "again".into(),
+                    after: Some(SignedDuration::from_millis(10)),
+                })
+            } else {
+                Ok(None)
+            }
+        }
+    });
+    let at: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let id = "job-keyed".to_string();
+    let mut job = chime_core::model::JobTemplate::new("default", "keyed");
+    job.max_attempts = 3;
+    h.store
+        .jobs_enqueue(vec![chime_store::NewJob {
+            id: id.clone(),
+            namespace: "default".into(),
+            job,
+            run_at: at,
+            schedule_id: Some("sched-1".into()),
+            scheduled_for: Some(at),
+            unique_key: None,
+        }])
+        .await
+        .unwrap();
+    h.start();
+    h.wait_state(&id, JobState::Succeeded).await;
+    let expected = format!("sched-1@{}", at.as_millisecond());
+    for attempt in 1..=3 {
+        assert_eq!(
+            keys.recv().await.as_deref(),
+            Some(expected.as_str()),
+            "attempt {attempt}"
+        );
+    }
+}

@@ -73,16 +73,17 @@ impl Histogram {
         self.bounds
     }
 
-    /// Per bucket, summed over the shards.
+    /// Slot `i` of every shard, summed: a bucket's count, or the sum (the
+    /// slot after the last bucket).
+    fn total(&self, i: usize) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.0[i].load(Ordering::Relaxed))
+            .sum()
+    }
+
     fn buckets(&self) -> Vec<u64> {
-        (0..=self.bounds.len())
-            .map(|i| {
-                self.shards
-                    .iter()
-                    .map(|s| s.0[i].load(Ordering::Relaxed))
-                    .sum()
-            })
-            .collect()
+        (0..=self.bounds.len()).map(|i| self.total(i)).collect()
     }
 
     /// Cumulative counts per bound (Prometheus `le`, +Inf last), sum in seconds.
@@ -96,11 +97,7 @@ impl Histogram {
                 acc
             })
             .collect();
-        let sum_us: u64 = self
-            .shards
-            .iter()
-            .map(|s| s.0[self.bounds.len() + 1].load(Ordering::Relaxed))
-            .sum();
+        let sum_us = self.total(self.bounds.len() + 1);
         (cumulative, sum_us as f64 / 1e6)
     }
 
