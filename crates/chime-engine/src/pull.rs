@@ -150,6 +150,8 @@ impl Service {
                     outcome: attempt_outcome,
                     error,
                     output,
+                    // An HTTP worker's completion names its job; the store reads it.
+                    held: None,
                 }],
                 now: None,
             })

@@ -196,6 +196,11 @@ pub struct JobCompletion {
     pub outcome: AttemptOutcome,
     pub error: Option<String>,
     pub output: Option<String>,
+    /// The job as the claim under `lease_token` returned it, if the caller
+    /// still holds it. A backend may take the job's fixed fields from it
+    /// instead of reading them (Redis does): while the lease holds they are
+    /// current. The lease itself is always checked in the store.
+    pub held: Option<std::sync::Arc<Job>>,
 }
 
 #[derive(Debug, Clone)]

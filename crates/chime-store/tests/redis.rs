@@ -368,6 +368,7 @@ async fn attempts_opened_in_the_old_layout_still_close() {
                 outcome: AttemptOutcome::Succeeded,
                 error: None,
                 output: Some("done".into()),
+                held: None,
             }],
             now: Some(conformance::secs(t, 1)),
         })

@@ -193,6 +193,7 @@ async fn run_lane(shared: Arc<Shared>, lane: Lane, cancel: CancellationToken) {
                 outcome: AttemptOutcome::Cancelled,
                 error: Some("worker shut down before the job started".into()),
                 output: None,
+                held: Some(ticket.job.clone()),
             },
             None,
             None,
@@ -451,19 +452,15 @@ async fn run_job(
         job.finished_at = Some(now);
         job
     });
-    // Unshared once the handler is done with it: the id moves.
-    let job_id = match Arc::get_mut(&mut ticket.job) {
-        Some(job) => std::mem::take(&mut job.id),
-        None => ticket.job.id.clone(),
-    };
     shared.completer.complete(
         JobCompletion {
-            job_id,
+            job_id: ticket.job.id.clone(),
             lease_token,
             completion,
             outcome,
             error,
             output,
+            held: Some(ticket.job.clone()),
         },
         dead,
         Some(ticket),

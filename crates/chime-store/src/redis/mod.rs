@@ -541,7 +541,7 @@ impl Store for RedisStore {
     }
 
     async fn jobs_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
-        let mut plain = Vec::with_capacity(p.completions.len() * 7);
+        let mut plain = Vec::with_capacity(p.completions.len() * 12);
         for c in &p.completions {
             wire::completion_args(c, &mut plain);
         }

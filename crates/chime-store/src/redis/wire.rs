@@ -64,7 +64,9 @@ pub fn job_args(job: &NewJob, out: &mut Vec<String>) -> Result<()> {
 
 /// Appends a completion as jobs_complete.lua reads it: id, token, state,
 /// run_at ('' unless a retry), error, outcome, output; error and output
-/// '' for none, else '=' and the text (an empty text stays one).
+/// '' for none, else '=' and the text (an empty text stays one). Then the
+/// held job's queue, attempt, namespace, unique key and schedule id, or
+/// five '' without one.
 pub fn completion_args(c: &JobCompletion, out: &mut Vec<String>) {
     let (state, run_at) = completion_state(&c.completion);
     let some = |t: &Option<String>| t.as_ref().map(|t| format!("={t}")).unwrap_or_default();
@@ -77,6 +79,16 @@ pub fn completion_args(c: &JobCompletion, out: &mut Vec<String>) {
         c.outcome.as_str().to_string(),
         some(&c.output),
     ]);
+    match c.held.as_deref() {
+        Some(job) => out.extend([
+            job.job.queue.clone(),
+            job.attempt.to_string(),
+            job.namespace.clone(),
+            job.unique_key.clone().unwrap_or_default(),
+            job.schedule_id.clone().unwrap_or_default(),
+        ]),
+        None => out.extend(std::iter::repeat_n(String::new(), 5)),
+    }
 }
 
 fn text(v: Reply, what: &str) -> Result<String> {

@@ -422,6 +422,68 @@ pub async fn overlap_skip_and_replace(store: Arc<dyn Store>) {
     }
 }
 
+/// A scheduled job's finish frees its schedule: the next fire with
+/// overlap `Skip` makes a job. Both ways a completion can reach the store:
+/// with the claimed job held (Redis takes its schedule id from it) and
+/// without.
+pub async fn a_finished_job_frees_its_schedule_for_the_next_fire(store: Arc<dyn Store>) {
+    use chime_core::model::AttemptOutcome;
+    use chime_store::{Completion, JobCompletion, JobsClaim, JobsComplete};
+    let t = base(&store).await;
+    let epoch = lease(&store, OWNER, 5, t).await;
+    for held in [true, false] {
+        let id = schedule(&store, 5, t).await;
+        let mut first = one_fire(&id, 5, epoch, t, secs(t, 60));
+        first.overlap = Overlap::Skip;
+        fire(&store, OWNER, vec![first], t).await;
+        let claimed = store
+            .jobs_claim(JobsClaim {
+                queues: vec!["q".into()],
+                due_by: None,
+                due_after: None,
+                limit: 10,
+                worker: "w".into(),
+                lease: SignedDuration::from_secs(30),
+                now: Some(secs(t, 1)),
+            })
+            .await
+            .expect("claim");
+        // The first round's second job is claimed too: this round's is ours.
+        let c = claimed
+            .iter()
+            .find(|c| c.job.schedule_id.as_deref() == Some(id.as_str()))
+            .expect("this schedule's job claimed");
+        let results = store
+            .jobs_complete(JobsComplete {
+                completions: vec![JobCompletion {
+                    job_id: c.job.id.clone(),
+                    lease_token: c.lease_token.clone(),
+                    completion: Completion::Succeeded,
+                    outcome: AttemptOutcome::Succeeded,
+                    error: None,
+                    output: None,
+                    held: held.then(|| Arc::new(c.job.clone())),
+                }],
+                now: Some(secs(t, 2)),
+            })
+            .await
+            .expect("complete");
+        assert!(results[0].is_ok(), "{results:?}");
+        assert_eq!(lease(&store, OWNER, 5, secs(t, 60)).await, epoch);
+        let mut second = one_fire(&id, 5, epoch, secs(t, 60), secs(t, 120));
+        second.overlap = Overlap::Skip;
+        let result = fire(&store, OWNER, vec![second], secs(t, 60)).await;
+        let [FireResult::Applied {
+            job_ids,
+            skipped_overlap: false,
+        }] = result.as_slice()
+        else {
+            panic!("held {held}: the second fire was not applied unskipped: {result:?}")
+        };
+        assert_eq!(job_ids.len(), 1, "held {held}");
+    }
+}
+
 /// A catch-up fire of two occurrences (`fire_all`), one minute apart,
 /// applied at the second: both jobs are made. Returns the first instant,
 /// the two job ids and each of the schedule's jobs with its state.

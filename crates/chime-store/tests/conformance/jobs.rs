@@ -45,6 +45,7 @@ async fn complete(
                 outcome,
                 error: (outcome != AttemptOutcome::Succeeded).then(|| "boom".to_string()),
                 output: None,
+                held: Some(std::sync::Arc::new(c.job.clone())),
             }],
             now: Some(now),
         })
@@ -358,6 +359,7 @@ pub async fn retry_and_delete_finished_jobs(store: Arc<dyn Store>) {
                 outcome: AttemptOutcome::Succeeded,
                 error: None,
                 output: Some("all done".into()),
+                held: None,
             }],
             now: Some(secs(t2, 2)),
         })
@@ -667,6 +669,7 @@ pub async fn attempt_texts_read_back_exactly(store: Arc<dyn Store>) {
                     outcome: AttemptOutcome::Failed,
                     error: error.clone(),
                     output: output.clone(),
+                    held: Some(std::sync::Arc::new(c.job.clone())),
                 }],
                 now: Some(secs(now, 1)),
             })

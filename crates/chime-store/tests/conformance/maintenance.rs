@@ -121,6 +121,7 @@ pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
                 outcome: AttemptOutcome::Succeeded,
                 error: None,
                 output: Some("ok".into()),
+                held: None,
             }],
             now: Some(now),
         })
@@ -182,6 +183,7 @@ pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
         .jobs_complete(JobsComplete {
             completions: vec![JobCompletion {
                 job_id: kept[0].job.id.clone(),
+                held: Some(std::sync::Arc::new(kept[0].job.clone())),
                 lease_token: kept[0].lease_token.clone(),
                 completion: Completion::Dead,
                 outcome: AttemptOutcome::Failed,

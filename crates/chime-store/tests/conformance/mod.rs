@@ -39,6 +39,7 @@ macro_rules! conformance_suite {
             fire::stale_epoch_is_rejected,
             fire::bucket_leases_have_epochs,
             fire::overlap_skip_and_replace,
+            fire::a_finished_job_frees_its_schedule_for_the_next_fire,
             fire::replace_within_one_fire_leaves_one_claimable_job,
             fire::allow_keeps_every_job_of_one_fire,
             fire::records_missed_runs_in_the_ledger,

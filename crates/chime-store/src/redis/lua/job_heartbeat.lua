@@ -9,5 +9,5 @@ if j[1] ~= 'running' or j[2] ~= A.token or tonumber(j[3]) <= now then
 end
 local expires = now + A.extend_ms
 redis.call('HSET', k, 'lease_expires_at', int(expires))
-redis.call('ZADD', key('running'), expires, A.id)
+redis.call('ZADD', RUNNING, expires, A.id)
 return reply({expires_at = expires})

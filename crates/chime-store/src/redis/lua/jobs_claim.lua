@@ -63,34 +63,44 @@ local function next_list()
   end
   return best
 end
-local out = {now_s, expires_s}
-local running = key('running')
-for _ = 1, A.limit do
-  local l = next_list()
-  if not l then break end
-  local id, q = l.rows[l.at], l.q
-  l.at = l.at + step
+local out, n = {now_s, expires_s}, 2
+-- The leases' index entries, written in one command at the end.
+local leased, m = {}, 0
+local worker, token = A.worker, A.token
+local function claim(l, id)
   l.taken = l.taken + 1
   local k = key('j', id)
   local flat = redis.call('HGETALL', k)
-  if #flat > 0 then
-    local attempt = JOB_DEFAULTS.attempt
-    for f = 1, #flat, 2 do
-      if flat[f] == 'attempt' then
-        attempt = flat[f + 1]
-        break
-      end
+  if #flat == 0 then return end
+  local attempt = JOB_DEFAULTS.attempt
+  for f = 1, #flat, 2 do
+    if flat[f] == 'attempt' then
+      attempt = flat[f + 1]
+      break
     end
-    attempt = tostring(tonumber(attempt) + 1)
-    redis.call('HSET', k, 'state', 'running', 'worker', A.worker, 'lease_token', A.token,
-      'lease_expires_at', expires_s, 'attempt', attempt, 'started_at', now_s)
-    defer('ZADD', running, expires_s, id)
-    l.claimed = l.claimed + 1
-    out[#out + 1] = id
-    out[#out + 1] = attempt
-    out[#out + 1] = cjson.encode(flat)
+  end
+  attempt = tostring(tonumber(attempt) + 1)
+  redis.call('HSET', k, 'state', 'running', 'worker', worker, 'lease_token', token,
+    'lease_expires_at', expires_s, 'attempt', attempt, 'started_at', now_s)
+  leased[m + 1], leased[m + 2], m = expires_s, id, m + 2
+  l.claimed = l.claimed + 1
+  out[n + 1], out[n + 2], out[n + 3], n = id, attempt, cjson.encode(flat), n + 3
+end
+if #lists == 1 then
+  -- One queue with jobs (the usual claim): its rows in order, no merge.
+  -- The rows hold scores too when several queues were asked.
+  local l = lists[1]
+  for r = 1, math.min(#l.rows, A.limit * step), step do claim(l, l.rows[r]) end
+else
+  for _ = 1, A.limit do
+    local l = next_list()
+    if not l then break end
+    local id = l.rows[l.at]
+    l.at = l.at + step
+    claim(l, id)
   end
 end
+for i = 1, m, CHUNK do redis.call('ZADD', RUNNING, unpack(leased, i, math.min(m, i + CHUNK - 1))) end
 for _, l in ipairs(lists) do
   -- Counted once per queue: a job listed but gone (deleted meanwhile) was
   -- still counted pending.

@@ -3,7 +3,7 @@
 -- Returns: {now, items: [job fields]}.
 local now = now_ms()
 local items = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', key('running'), '-inf', now, 'LIMIT', 0, A.limit)) do
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', RUNNING, '-inf', now, 'LIMIT', 0, A.limit)) do
   local j = job_doc(id)
   if j then items[#items + 1] = j end
 end

@@ -23,6 +23,9 @@ local function key(a, b, c, d)
   return P .. a .. ':' .. b .. ':' .. c .. ':' .. d
 end
 
+-- The running index: most job scripts write it, several times each.
+local RUNNING = key('running')
+
 local function present(v)
   return v ~= nil and v ~= NULL
 end
@@ -82,8 +85,10 @@ local COUNTS, COUNT_KEYS = {}, {}
 local DEFERRED, DEFERRED_ORDER = {}, {}
 
 -- By command, then key: a key joined to its command would be one more
--- string made (and interned) per call.
-local function defer(cmd, k, ...)
+-- string made (and interned) per call. One or two arguments a call (a
+-- member, or a score and a member): fixed parameters and a kept length
+-- cost less than varargs and `#` per argument.
+local function defer(cmd, k, a, b)
   local by_key = DEFERRED[cmd]
   if not by_key then
     by_key = {}
@@ -91,12 +96,17 @@ local function defer(cmd, k, ...)
   end
   local op = by_key[k]
   if not op then
-    op = {cmd = cmd, key = k, args = {}}
+    op = {cmd = cmd, key = k, args = {}, n = 0}
     by_key[k] = op
     DEFERRED_ORDER[#DEFERRED_ORDER + 1] = op
   end
-  local args = op.args
-  for i = 1, select('#', ...) do args[#args + 1] = select(i, ...) end
+  local args, n = op.args, op.n + 1
+  args[n] = a
+  if b ~= nil then
+    n = n + 1
+    args[n] = b
+  end
+  op.n = n
 end
 
 -- By queue name: its counter key is made once per script, not per call.
@@ -122,9 +132,9 @@ local function flush()
   end
   COUNTS, COUNT_KEYS = {}, {}
   for _, op in ipairs(DEFERRED_ORDER) do
-    local args = op.args
-    for i = 1, #args, CHUNK do
-      redis.call(op.cmd, op.key, unpack(args, i, math.min(#args, i + CHUNK - 1)))
+    local args, n = op.args, op.n
+    for i = 1, n, CHUNK do
+      redis.call(op.cmd, op.key, unpack(args, i, math.min(n, i + CHUNK - 1)))
     end
   end
   DEFERRED, DEFERRED_ORDER = {}, {}
@@ -432,49 +442,61 @@ end
 
 -- Moves a job out of pending/running into a finished state; a running
 -- job's attempt ended as `ended`.
-local function finish_job(j, state, now, err, ended)
-  local k = key('j', j.id)
-  local running = j.state == 'running'
+-- A job's finish from plain values, nil for none: a completion calls it
+-- once a job, and a table per job was a tenth of the script. `from`: the
+-- job's state before; `outcome`, with `attempt_error` and `output`, the
+-- attempt it ran under a lease, written on the job.
+local function finish(id, queue, from, state, now, err, attempt, namespace, unique_key, schedule_id,
+                      outcome, attempt_error, output)
+  local k = key('j', id)
+  local running = from == 'running'
   if running then
-    defer('ZREM', key('running'), j.id)
+    defer('ZREM', RUNNING, id)
   else
-    unqueue(j.id, j.queue)
+    unqueue(id, queue)
   end
-  count(j.queue, j.state, -1)
-  count(j.queue, state, 1)
+  count(queue, from, -1)
+  count(queue, state, 1)
   local now_s = now_text(now)
-  local args = {'state', state, 'finished_at', now_s}
-  if present(err) then
-    args[#args + 1] = 'last_error'
-    args[#args + 1] = err
+  -- Sized by its constructor for every field a finish writes: appended
+  -- one by one, the table was resized for nearly every job.
+  local args = {'state', state, 'finished_at', now_s, false, false, false, false, false, false, false, false}
+  local n = 4
+  if err then args[5], args[6], n = 'last_error', err, 6 end
+  if outcome then
+    args[n + 1], args[n + 2], n = 'outcome', outcome, n + 2
+    if attempt_error then args[n + 1], args[n + 2], n = 'attempt_error', attempt_error, n + 2 end
+    if output then args[n + 1], args[n + 2], n = 'output', output, n + 2 end
   end
-  if running and ended then
+  redis.call('HSET', k, unpack(args, 1, n))
+  -- An earlier attempt's error goes with a finish that has none; only a
+  -- job that ran before this attempt can have one.
+  if not err and tonumber(attempt) - (running and 1 or 0) > 0 then redis.call('HDEL', k, 'last_error') end
+  defer('ZADD', key('fin', queue), now_s, id)
+  if unique_key then
+    local u = key('u', namespace, unique_key)
+    if redis.call('GET', u) == id then redis.call('DEL', u) end
+  end
+  if schedule_id then redis.call('SREM', key('sa', schedule_id), id) end
+end
+
+local function some(v)
+  if present(v) then return v end
+  return nil
+end
+
+-- `j`: the job's fields; `ended`: how the attempt it ran ended, if any.
+local function finish_job(j, state, now, err, ended)
+  local outcome, attempt_error, output
+  if j.state == 'running' and ended then
     if present(j.started_at) then
-      args[#args + 1] = 'outcome'
-      args[#args + 1] = ended.outcome
-      if present(ended.error) then
-        args[#args + 1] = 'attempt_error'
-        args[#args + 1] = ended.error
-      end
-      if present(ended.output) then
-        args[#args + 1] = 'output'
-        args[#args + 1] = ended.output
-      end
+      outcome, attempt_error, output = ended.outcome, some(ended.error), some(ended.output)
     else
       archive_attempt(j, now, ended)
     end
   end
-  redis.call('HSET', k, unpack(args))
-  -- An earlier attempt's error goes with a finish that has none; only a
-  -- job that ran before this attempt can have one.
-  local before = tonumber(j.attempt) - (running and 1 or 0)
-  if not present(err) and before > 0 then redis.call('HDEL', k, 'last_error') end
-  defer('ZADD', key('fin', j.queue), now_s, j.id)
-  if present(j.unique_key) then
-    local u = key('u', j.namespace, j.unique_key)
-    if redis.call('GET', u) == j.id then redis.call('DEL', u) end
-  end
-  if present(j.schedule_id) then redis.call('SREM', key('sa', j.schedule_id), j.id) end
+  finish(j.id, j.queue, j.state, state, now, some(err), j.attempt, j.namespace, some(j.unique_key),
+    some(j.schedule_id), outcome, attempt_error, output)
 end
 
 -- A running job goes back to pending (retry at `run_at`); the attempt it
@@ -482,7 +504,7 @@ end
 local function requeue_job(j, run_at, err, now, ended)
   local k = key('j', j.id)
   archive_attempt(j, now, ended)
-  defer('ZREM', key('running'), j.id)
+  defer('ZREM', RUNNING, j.id)
   count(j.queue, j.state, -1)
   count(j.queue, 'pending', 1)
   hwrite(k, {state = 'pending', run_at = run_at, last_error = err}, RUN_FIELDS)
