@@ -15,6 +15,7 @@ local function text_opt(v)
 end
 for i = 2, #ARGV, 12 do
   local id, token, state = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local err, output = text_opt(ARGV[i + 4]), text_opt(ARGV[i + 6])
   local applied = false
   -- A finish from the claim's copy reads only the lease: while it holds,
   -- the copy is current (its fields are fixed at insert or set by that
@@ -25,17 +26,15 @@ for i = 2, #ARGV, 12 do
     -- Without started_at the attempt is archived from the job's fields.
     held = v[4] ~= false
     if held and v[1] == 'running' and v[2] == token and tonumber(v[3]) > now then
-      local err = text_opt(ARGV[i + 4])
       finish(id, ARGV[i + 7], 'running', state, now, err, ARGV[i + 8], ARGV[i + 9], opt(ARGV[i + 10]),
-        opt(ARGV[i + 11]), ARGV[i + 5], err, text_opt(ARGV[i + 6]))
+        opt(ARGV[i + 11]), ARGV[i + 5], err, output)
       applied = true
     end
   end
   if not held then
     local j = job_head(id)
     if j and j.state == 'running' and j.lease_token == token and tonumber(j.lease_expires_at) > now then
-      local err = text_opt(ARGV[i + 4])
-      local ended = {outcome = ARGV[i + 5], error = err, output = text_opt(ARGV[i + 6])}
+      local ended = {outcome = ARGV[i + 5], error = err, output = output}
       if state == 'pending' then
         requeue_job(j, tonumber(ARGV[i + 3]), err, now, ended)
         retried = true

@@ -30,6 +30,12 @@ local function present(v)
   return v ~= nil and v ~= NULL
 end
 
+-- A value or nil, cjson's null read as none.
+local function some(v)
+  if present(v) then return v end
+  return nil
+end
+
 -- Integers (milliseconds, counts) as text without an exponent.
 local function int(n)
   return string.format('%.0f', n)
@@ -440,12 +446,11 @@ local function archive_attempt(j, now, ended)
   redis.call('HSET', k, j.attempt, cjson.encode(a))
 end
 
--- Moves a job out of pending/running into a finished state; a running
--- job's attempt ended as `ended`.
--- A job's finish from plain values, nil for none: a completion calls it
--- once a job, and a table per job was a tenth of the script. `from`: the
--- job's state before; `outcome`, with `attempt_error` and `output`, the
--- attempt it ran under a lease, written on the job.
+-- Moves a job out of pending/running into a finished state, from plain
+-- values (nil for none): a completion calls it once a job, and a table per
+-- job was a tenth of the script. `from`: the job's state before;
+-- `outcome`, with `attempt_error` and `output`: the attempt it ran under a
+-- lease, written on the job.
 local function finish(id, queue, from, state, now, err, attempt, namespace, unique_key, schedule_id,
                       outcome, attempt_error, output)
   local k = key('j', id)
@@ -480,12 +485,8 @@ local function finish(id, queue, from, state, now, err, attempt, namespace, uniq
   if schedule_id then redis.call('SREM', key('sa', schedule_id), id) end
 end
 
-local function some(v)
-  if present(v) then return v end
-  return nil
-end
-
--- `j`: the job's fields; `ended`: how the attempt it ran ended, if any.
+-- `finish` from the job's fields `j`; `ended`: how the attempt it ran
+-- ended, if any.
 local function finish_job(j, state, now, err, ended)
   local outcome, attempt_error, output
   if j.state == 'running' and ended then
