@@ -22,7 +22,7 @@ use chime_store::sqlite::SqliteStore;
 use chime_store::{JobsList, NewJob, OccurrencesList, Store};
 use clap::{Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -151,7 +151,9 @@ async fn main() -> anyhow::Result<()> {
                 seconds,
                 samples,
             } => lateness(store, *schedules, *seconds, samples.as_deref()).await?,
-            Cmd::Throughput { jobs, concurrency } => throughput(store, *jobs, *concurrency).await?,
+            Cmd::Throughput { jobs, concurrency } => {
+                throughput(store, cli.backend, *jobs, *concurrency).await?
+            }
             Cmd::Enqueue { jobs, batch } => enqueue(store, *jobs, *batch).await?,
             Cmd::ScheduleMemory {
                 schedules,
@@ -363,13 +365,17 @@ fn noop_jobs(n: usize, run_at: Timestamp) -> Vec<NewJob> {
 
 async fn throughput(
     store: Arc<dyn Store>,
+    backend: Backend,
     jobs: usize,
     concurrency: usize,
 ) -> anyhow::Result<Vec<(String, f64)>> {
     let past = Timestamp::now() - SignedDuration::from_secs(1);
-    for chunk in noop_jobs(jobs, past).chunks(1000) {
+    let all = noop_jobs(jobs, past);
+    let t_enqueue = Instant::now();
+    for chunk in all.chunks(1000) {
         store.jobs_enqueue(chunk.to_vec()).await?;
     }
+    let enqueue_secs = t_enqueue.elapsed().as_secs_f64();
     let mut engine = engine(store.clone(), concurrency, false);
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = done.clone();
@@ -378,6 +384,11 @@ async fn throughput(
         async { Ok(None) }
     });
     let cancel = CancellationToken::new();
+    // Redis's CPU over the processing alone: its one thread is what a Redis store waits on.
+    let cpu_before = match backend {
+        Backend::Redis => Some(redis_cpu_seconds().await?),
+        _ => None,
+    };
     let t0 = Instant::now();
     let running = tokio::spawn(engine.run(cancel.clone()));
     // The handler's counter, not the store: a count query would compete with the workers.
@@ -388,6 +399,10 @@ async fn throughput(
     running.await??;
     // Every outcome is recorded once the engine has stopped.
     let secs = t0.elapsed().as_secs_f64();
+    let cpu = match cpu_before {
+        Some(before) => Some(redis_cpu_seconds().await? - before),
+        None => None,
+    };
     let succeeded: u64 = store
         .queues_stats()
         .await?
@@ -398,11 +413,17 @@ async fn throughput(
         succeeded as usize == jobs,
         "only {succeeded} of {jobs} jobs recorded as succeeded"
     );
-    Ok(vec![
+    let mut figures = vec![
         ("jobs".into(), jobs as f64),
         ("seconds".into(), secs),
         ("jobs_per_s".into(), jobs as f64 / secs),
-    ])
+        ("enqueue_jobs_per_s".into(), jobs as f64 / enqueue_secs),
+    ];
+    if let Some(cpu) = cpu {
+        figures.push(("redis_cpu_us_per_job".into(), cpu * 1e6 / jobs as f64));
+        figures.push(("redis_busy".into(), cpu / secs));
+    }
+    Ok(figures)
 }
 
 async fn enqueue(
@@ -505,18 +526,39 @@ async fn fire_write(store: Arc<dyn Store>, schedules: usize) -> anyhow::Result<V
     ])
 }
 
-/// Redis `used_memory` now.
-async fn redis_used_memory() -> anyhow::Result<i64> {
+/// The numeric fields of one `INFO` section of the Redis under test.
+async fn redis_info(section: &str) -> anyhow::Result<HashMap<String, f64>> {
     let client = redis::Client::open(chime_testkit::redis_url())?;
     let mut conn = client.get_multiplexed_async_connection().await?;
     let info: String = redis::cmd("INFO")
-        .arg("memory")
+        .arg(section)
         .query_async(&mut conn)
         .await?;
-    info.lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .context("no used_memory in INFO memory")
+    Ok(info
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter_map(|(k, v)| Some((k.to_string(), v.trim().parse().ok()?)))
+        .collect())
+}
+
+/// Redis `used_memory` now.
+async fn redis_used_memory() -> anyhow::Result<i64> {
+    let info = redis_info("memory").await?;
+    let bytes = info
+        .get("used_memory")
+        .context("no used_memory in INFO memory")?;
+    Ok(*bytes as i64)
+}
+
+/// CPU seconds the Redis server has used so far (user and system): over a
+/// phase, Redis's work whatever else the machine does, as long as nothing
+/// else uses that Redis.
+async fn redis_cpu_seconds() -> anyhow::Result<f64> {
+    let info = redis_info("cpu").await?;
+    match (info.get("used_cpu_user"), info.get("used_cpu_sys")) {
+        (Some(user), Some(sys)) => Ok(user + sys),
+        _ => anyhow::bail!("no used_cpu_user/used_cpu_sys in INFO cpu"),
+    }
 }
 
 /// A typical schedule: a five-field cron in a named zone posting to a URL.
