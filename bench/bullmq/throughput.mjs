@@ -6,7 +6,11 @@ import { Worker } from 'bullmq';
 /// CPU seconds the Redis server has used so far (user and system).
 export async function redisCpuSeconds(conn) {
   const info = await conn.info('cpu');
-  const field = (k) => Number(info.match(new RegExp(`^${k}:([\\d.]+)`, 'm'))?.[1]);
+  const field = (k) => {
+    const m = info.match(new RegExp(`^${k}:([\\d.]+)`, 'm'));
+    if (!m) throw new Error(`no ${k} in INFO cpu`);
+    return Number(m[1]);
+  };
   return field('used_cpu_user') + field('used_cpu_sys');
 }
 
@@ -15,11 +19,11 @@ export async function redisCpuSeconds(conn) {
 /// processed job (µs) and share of a core while processing.
 /// `connection()` makes the worker's connection.
 export async function bullThroughput(queue, name, n, concurrency, connection) {
-  const t_enqueue = performance.now();
+  const tEnqueue = performance.now();
   for (let i = 0; i < n; i += 1000) {
     await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, () => ({ name: 'noop', data: {}, opts: { removeOnComplete: true } })));
   }
-  const enqueueSecs = (performance.now() - t_enqueue) / 1000;
+  const enqueueSecs = (performance.now() - tEnqueue) / 1000;
   const probe = connection();
   let done = 0;
   const cpuBefore = await redisCpuSeconds(probe);

@@ -5,20 +5,15 @@
 -- Returns: n.
 local P = KEYS[1]
 local n = tonumber(ARGV[1])
-local i = 2
-for c = 0, n - 1, 500 do
-  local m = math.min(500, n - c)
-  redis.call('ZADD', P .. 'ready', unpack(ARGV, i + 2 * c, i + 2 * (c + m) - 1))
+-- The n pairs from ARGV[from] on, in chunks that unpack can pass.
+local function send(cmd, k, from)
+  for c = 0, n - 1, 500 do
+    local m = math.min(500, n - c)
+    redis.call(cmd, P .. k, unpack(ARGV, from + 2 * c, from + 2 * (c + m) - 1))
+  end
 end
-i = 2 + 2 * n
-for c = 0, n - 1, 500 do
-  local m = math.min(500, n - c)
-  redis.call('HSET', P .. 'spec', unpack(ARGV, i + 2 * c, i + 2 * (c + m) - 1))
-end
-i = 2 + 4 * n
-for c = 0, n - 1, 500 do
-  local m = math.min(500, n - c)
-  redis.call('HSET', P .. 'st', unpack(ARGV, i + 2 * c, i + 2 * (c + m) - 1))
-end
+send('ZADD', 'ready', 2)
+send('HSET', 'spec', 2 + 2 * n)
+send('HSET', 'st', 2 + 4 * n)
 redis.call('HINCRBY', P .. 'qc', 'pending', n)
 return n
