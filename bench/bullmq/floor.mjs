@@ -8,17 +8,23 @@
 // chime-bench's throughput prints, so a layout change can be judged before
 // it is built.
 //
-//   cd bench/bullmq && npm install && node floor.mjs [N]
+//   cd bench/bullmq && npm install && node floor.mjs [N] [--one-lease]
+//
+// --one-lease: one lease per claim instead of per job (floor/*_one_lease.lua):
+// the running index and the lease's expiry hold the claim, not each job,
+// and the finished index is a list.
 import IORedis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { redisCpuSeconds } from './throughput.mjs';
 
 const N = Number(process.argv[2] ?? 100000), CONCURRENCY = 100, CLAIM = 64;
+const ONE_LEASE = process.argv.includes('--one-lease');
 const redis = new IORedis(process.env.CHIME_TEST_REDIS ?? 'redis://127.0.0.1:6379');
 const P = `{floor-${randomUUID()}}:`;
 for (const s of ['enqueue', 'claim', 'complete']) {
-  redis.defineCommand(s, { numberOfKeys: 1, lua: readFileSync(new URL(`floor/${s}.lua`, import.meta.url), 'utf8') });
+  const file = ONE_LEASE && s !== 'enqueue' ? `${s}_one_lease` : s;
+  redis.defineCommand(s, { numberOfKeys: 1, lua: readFileSync(new URL(`floor/${file}.lua`, import.meta.url), 'utf8') });
 }
 const runAt = String(Date.now() - 1000);
 for (let i = 0; i < N; i += 1000) {
@@ -42,7 +48,7 @@ await new Promise((resolve) => {
     flushing = true;
     const batch = finished;
     finished = [];
-    const applied = await redis.complete(P, batch.length, ...batch.flatMap((f) => [f.id, f.lease, f.expires]));
+    const applied = await redis.complete(P, batch.length, ...batch.flatMap((f) => (ONE_LEASE ? [f.id, f.token, f.attempt] : [f.id, f.lease, f.expires])));
     inflight -= batch.length;
     done += applied.filter((v) => v === 1).length;
     flushing = false;
@@ -53,7 +59,9 @@ await new Promise((resolve) => {
   const claim = async () => {
     if (claiming || inflight >= CONCURRENCY || done >= N) return;
     claiming = true;
-    const out = await redis.claim(P, Math.min(CLAIM, CONCURRENCY - inflight), token, 30000);
+    // With one lease per claim, each claim is its own lease.
+    const lease = ONE_LEASE ? randomUUID() : token;
+    const out = await redis.claim(P, Math.min(CLAIM, CONCURRENCY - inflight), lease, 30000);
     claiming = false;
     if (out.length === 0) {
       setTimeout(claim, 1);
@@ -66,7 +74,7 @@ await new Promise((resolve) => {
       JSON.parse(out[j + 2]);
       // The no-op handler: its outcome joins the next completion batch.
       setImmediate(() => {
-        finished.push({ id, lease: `r|${token}|${expires}|${started}|${attempt}`, expires });
+        finished.push({ id, lease: `r|${token}|${expires}|${started}|${attempt}`, expires, token: lease, attempt });
         flush();
       });
     }
@@ -75,7 +83,7 @@ await new Promise((resolve) => {
   claim();
 });
 const secs = (performance.now() - t0) / 1000, used = (await redisCpuSeconds(redis)) - cpu0;
-console.log(`floor: jobs=${N} jobs_per_s=${(N / secs).toFixed(2)} redis_cpu_us_per_job=${((used * 1e6) / N).toFixed(2)} redis_busy=${(used / secs).toFixed(2)}`);
+console.log(`floor${ONE_LEASE ? ' --one-lease' : ''}: jobs=${N} jobs_per_s=${(N / secs).toFixed(2)} redis_cpu_us_per_job=${((used * 1e6) / N).toFixed(2)} redis_busy=${(used / secs).toFixed(2)}`);
 let cursor = '0';
 do {
   const [next, keys] = await redis.scan(cursor, 'MATCH', `${P}*`, 'COUNT', 1000);
