@@ -1,12 +1,12 @@
 // The Redis floor probe: what processing a job costs Redis when the Lua
 // touches no job one by one. Not chime's layout: jobs live in two shared
-// hashes (spec, state), and the claim and completion scripts (floor/*.lua)
-// read and write a whole batch per command. It runs the throughput
-// workload's processing (N queued no-op jobs, concurrency 100, claims of
-// up to 64, completions batched while one is in flight, as chime's worker
-// does) and prints jobs/s and Redis's CPU per processed job, the figures
-// chime-bench's throughput prints, so a layout change can be judged before
-// it is built.
+// hashes (spec, state), and the claim and completion scripts (floor/*.lua,
+// each after floor/lib.lua) read and write a whole batch per command. It
+// runs the throughput workload's processing (N queued no-op jobs,
+// concurrency 100, claims of up to 64, completions batched while one is in
+// flight, as chime's worker does) and prints jobs/s and Redis's CPU per
+// processed job, the figures chime-bench's throughput prints, so a layout
+// change can be judged before it is built.
 //
 //   cd bench/bullmq && npm install && node floor.mjs [N] [--one-lease]
 //
@@ -22,9 +22,10 @@ const N = Number(process.argv[2] ?? 100000), CONCURRENCY = 100, CLAIM = 64;
 const ONE_LEASE = process.argv.includes('--one-lease');
 const redis = new IORedis(process.env.CHIME_TEST_REDIS ?? 'redis://127.0.0.1:6379');
 const P = `{floor-${randomUUID()}}:`;
-for (const s of ['enqueue', 'claim', 'complete']) {
-  const file = ONE_LEASE && s !== 'enqueue' ? `${s}_one_lease` : s;
-  redis.defineCommand(s, { numberOfKeys: 1, lua: readFileSync(new URL(`floor/${file}.lua`, import.meta.url), 'utf8') });
+const script = (file) => readFileSync(new URL(`floor/${file}.lua`, import.meta.url), 'utf8');
+redis.defineCommand('enqueue', { numberOfKeys: 1, lua: script('enqueue') });
+for (const s of ['claim', 'complete']) {
+  redis.defineCommand(s, { numberOfKeys: 1, lua: script('lib') + script(ONE_LEASE ? `${s}_one_lease` : s) });
 }
 const runAt = String(Date.now() - 1000);
 for (let i = 0; i < N; i += 1000) {

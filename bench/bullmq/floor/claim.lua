@@ -3,17 +3,9 @@
 -- KEYS[1]: a key prefix. ARGV: limit, token, lease_ms.
 -- Returns: the claim's time and the lease's expiry (ms, text), then per job
 --   its id, attempt and spec.
-local P = KEYS[1]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit = tonumber(ARGV[1])
-local ids = redis.call('ZRANGE', P .. 'ready', 0, limit - 1)
+local ids, specs, sts = take_ready(tonumber(ARGV[1]))
+if not ids then return {} end
 local n = #ids
-if n == 0 then return {} end
-redis.call('ZREMRANGEBYRANK', P .. 'ready', 0, n - 1)
-local specs = redis.call('HMGET', P .. 'spec', unpack(ids))
-local sts = redis.call('HMGET', P .. 'st', unpack(ids))
-local now_s = string.format('%.0f', now)
 local exp_s = string.format('%.0f', now + tonumber(ARGV[3]))
 local head = 'r|' .. ARGV[2] .. '|' .. exp_s .. '|' .. now_s .. '|'
 local stargs, run, out = {}, {}, {now_s, exp_s}

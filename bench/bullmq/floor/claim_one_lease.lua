@@ -5,17 +5,10 @@
 -- running index holds the token instead of every job.
 -- KEYS[1]: a key prefix. ARGV: limit, token, lease_ms.
 -- Returns: as claim.lua.
-local P = KEYS[1]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit, token = tonumber(ARGV[1]), ARGV[2]
-local ids = redis.call('ZRANGE', P .. 'ready', 0, limit - 1)
+local token = ARGV[2]
+local ids, specs, sts = take_ready(tonumber(ARGV[1]))
+if not ids then return {} end
 local n = #ids
-if n == 0 then return {} end
-redis.call('ZREMRANGEBYRANK', P .. 'ready', 0, n - 1)
-local specs = redis.call('HMGET', P .. 'spec', unpack(ids))
-local sts = redis.call('HMGET', P .. 'st', unpack(ids))
-local now_s = string.format('%.0f', now)
 local exp_s = string.format('%.0f', now + tonumber(ARGV[3]))
 local head = 'r|' .. token .. '|'
 local stargs, out = {}, {now_s, exp_s}

@@ -4,14 +4,7 @@
 -- not expired. The finished index is a list (pruned from its head).
 -- KEYS[1]: a key prefix. ARGV: n, then n (id, token, attempt) triples.
 -- Returns: per completion 1 (applied) or 0 (the lease was lost).
-local P = KEYS[1]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local now_s = string.format('%.0f', now)
-local n = tonumber(ARGV[1])
-local ids = {}
-for j = 1, n do ids[j] = ARGV[3 * j - 1] end
-local cur = redis.call('HMGET', P .. 'st', unpack(ids))
+local n, ids, cur = completed()
 -- Per token: {expires, started, open, finished here, expires as text}.
 local leases = {}
 local function lease(token)
@@ -45,7 +38,7 @@ for j = 1, n do
   end
 end
 if f > 0 then
-  redis.call('HSET', P .. 'st', unpack(st))
+  finished(st, f)
   redis.call('RPUSH', P .. 'fin', unpack(fin))
   for token, l in pairs(leases) do
     if l and l[4] > 0 then
@@ -57,7 +50,5 @@ if f > 0 then
       end
     end
   end
-  redis.call('HINCRBY', P .. 'qc', 'running', -f)
-  redis.call('HINCRBY', P .. 'qc', 'succeeded', f)
 end
 return out
