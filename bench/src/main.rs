@@ -221,6 +221,24 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// The p99 start lateness of each scheduled second from `first` to `last`
+/// (samples as `lateness` collects them), in order.
+fn per_second_p99(samples: &[(i64, f64, f64)], first: i64, last: i64) -> Vec<f64> {
+    let mut by_second: std::collections::BTreeMap<i64, Vec<f64>> = Default::default();
+    for &(second, ms, _) in samples {
+        if (first..=last).contains(&second) {
+            by_second.entry(second).or_default().push(ms);
+        }
+    }
+    by_second
+        .into_values()
+        .map(|mut late| {
+            late.sort_by(f64::total_cmp);
+            percentile(&late, 0.99)
+        })
+        .collect()
+}
+
 async fn lateness(
     store: Arc<dyn Store>,
     schedules: usize,
@@ -319,6 +337,7 @@ async fn lateness(
             .map(|o| o.count)
             .sum::<u64>();
     }
+    let seconds_p99 = per_second_p99(&raw, first, last);
     Ok(vec![
         ("schedules".into(), schedules as f64),
         // Creating them one by one through the API, the engine running.
@@ -327,6 +346,21 @@ async fn lateness(
         ("p50_ms".into(), percentile(&late, 0.50)),
         ("p99_ms".into(), percentile(&late, 0.99)),
         ("max_ms".into(), late.last().copied().unwrap_or(f64::NAN)),
+        // Each whole second's own p99: a late stretch that recurs (a
+        // reload, a lease renewal) shows as a few bad seconds among good.
+        (
+            "worst_second_p99_ms".into(),
+            seconds_p99.iter().copied().fold(f64::NAN, f64::max),
+        ),
+        // Over the target, and over a stall.
+        (
+            "seconds_p99_over_10ms".into(),
+            seconds_p99.iter().filter(|&&p| p > 10.0).count() as f64,
+        ),
+        (
+            "seconds_p99_over_100ms".into(),
+            seconds_p99.iter().filter(|&&p| p > 100.0).count() as f64,
+        ),
         ("missed".into(), missed as f64),
         // Scheduled instant to fire written, as bucket upper bounds (ms).
         (
@@ -775,4 +809,18 @@ async fn dashboard(
     cancel.cancel();
     let _ = running.await;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::per_second_p99;
+
+    #[test]
+    fn each_whole_second_gets_its_own_p99_and_the_edges_are_left_out() {
+        let mut samples = vec![(9, 900.0, 0.0), (13, 900.0, 0.0)];
+        samples.extend((0..100).map(|i| (10, f64::from(i), 0.0)));
+        samples.extend((0..100).map(|i| (11, if i < 5 { 600.0 } else { 2.0 }, 0.0)));
+        samples.push((12, 3.0, 0.0));
+        assert_eq!(per_second_p99(&samples, 10, 12), vec![98.0, 600.0, 3.0]);
+    }
 }
