@@ -49,7 +49,7 @@ await new Promise((resolve) => {
     flushing = true;
     const batch = finished;
     finished = [];
-    const applied = await redis.complete(P, batch.length, ...batch.flatMap((f) => (ONE_LEASE ? [f.id, f.token, f.attempt] : [f.id, f.lease, f.expires])));
+    const applied = await redis.complete(P, batch.length, ...batch.flat());
     inflight -= batch.length;
     done += applied.filter((v) => v === 1).length;
     flushing = false;
@@ -73,9 +73,11 @@ await new Promise((resolve) => {
     for (let j = 2; j < out.length; j += 3) {
       const id = out[j], attempt = out[j + 1];
       JSON.parse(out[j + 2]);
+      // The completion's three strings, as the variant's script reads them.
+      const completion = ONE_LEASE ? [id, lease, attempt] : [id, `r|${token}|${expires}|${started}|${attempt}`, expires];
       // The no-op handler: its outcome joins the next completion batch.
       setImmediate(() => {
-        finished.push({ id, lease: `r|${token}|${expires}|${started}|${attempt}`, expires, token: lease, attempt });
+        finished.push(completion);
         flush();
       });
     }

@@ -22,7 +22,7 @@ use chime_store::sqlite::SqliteStore;
 use chime_store::{JobsList, NewJob, OccurrencesList, Store};
 use clap::{Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -224,7 +224,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// The p99 start lateness of each scheduled second from `first` to `last`
 /// (samples as `lateness` collects them), in order.
 fn per_second_p99(samples: &[(i64, f64, f64)], first: i64, last: i64) -> Vec<f64> {
-    let mut by_second: std::collections::BTreeMap<i64, Vec<f64>> = Default::default();
+    let mut by_second: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
     for &(second, ms, _) in samples {
         if (first..=last).contains(&second) {
             by_second.entry(second).or_default().push(ms);
