@@ -318,52 +318,190 @@ async fn templates_are_shared_and_released() {
     assert_eq!(templates(&mut conn).await, 0);
 }
 
-/// A job claimed before jobs carried their running attempt has it open in
-/// its attempts hash instead: it lists as open, and its completion closes
-/// it there.
+/// Jobs stored by earlier versions, one hash of fields each, move into
+/// today's records when a store opens: a running one (claimed before jobs
+/// carried their running attempt, so open in its attempts hash) keeps its
+/// lease and completes under it, a waiting one is claimed in priority
+/// order, a finished one reads back with its attempt, and the hashes go.
 #[tokio::test]
-async fn attempts_opened_in_the_old_layout_still_close() {
+async fn jobs_in_the_hash_layout_move_when_a_store_opens() {
     use chime_core::model::{AttemptOutcome, JobState};
-    use chime_store::{Completion, JobCompletion, JobsComplete};
+    use chime_store::{Completion, JobCompletion, JobsComplete, JobsList, RetentionPrune};
     let (space, store, mut conn) = raw_access().await;
     let t = conformance::base(&store).await;
-    let job = conformance::new_job("q", conformance::secs(t, -1));
-    store
-        .jobs_enqueue(vec![job.clone()])
-        .await
-        .expect("enqueue");
-    let claimed = conformance::jobs::claim(&store, &["q"], 1, t, 30)
-        .await
-        .remove(0);
-    // The old layout: the attempt's start in the attempts hash, not the job.
-    let key = |kind: &str| format!("{{{}}}:{kind}:{}", space.prefix, job.id);
+    let ms = |t: jiff::Timestamp| t.as_millisecond().to_string();
+    let key = |parts: &str| format!("{{{}}}:{parts}", space.prefix);
+    let (running, waiting, low, finished) = ("job-r", "job-w", "job-l", "job-f");
+    let hash = |id: &str, fields: &[(&str, String)]| {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(key(&format!("j:{id}")));
+        for (f, v) in fields {
+            cmd.arg(*f).arg(v);
+        }
+        cmd
+    };
+    let common = |state: &str, attempt: &str| {
+        vec![
+            ("state", state.to_string()),
+            ("attempt", attempt.to_string()),
+            ("queue", "q".to_string()),
+            ("kind", "k".to_string()),
+            ("payload", r#"{"n":1}"#.to_string()),
+            ("run_at", ms(conformance::secs(t, -5))),
+            ("created_at", ms(conformance::secs(t, -10))),
+        ]
+    };
+    let mut r = common("running", "1");
+    r.extend([
+        ("worker", "w1".to_string()),
+        ("lease_token", "tok".to_string()),
+        ("lease_expires_at", ms(conformance::secs(t, 30))),
+    ]);
+    let mut w = common("pending", "0");
+    w.push(("priority", "5".to_string()));
+    let l = common("pending", "0");
+    let mut f = common("succeeded", "1");
+    f.extend([
+        ("worker", "w2".to_string()),
+        ("lease_token", "old".to_string()),
+        ("lease_expires_at", ms(conformance::secs(t, -1))),
+        ("started_at", ms(conformance::secs(t, -4))),
+        ("finished_at", ms(conformance::secs(t, -3))),
+        ("outcome", "succeeded".to_string()),
+        ("output", "ok".to_string()),
+    ]);
+    // ready_score in wire.rs: priority first, then run_at.
+    let score = |priority: i64| {
+        (1000 - priority) * 4_398_046_511_104 + conformance::secs(t, -5).as_millisecond()
+            - 1_577_836_800_000
+    };
     let _: () = redis::pipe()
-        .cmd("HDEL")
-        .arg(key("j"))
-        .arg("started_at")
+        .add_command(hash(running, &r))
+        .ignore()
+        .add_command(hash(waiting, &w))
+        .ignore()
+        .add_command(hash(low, &l))
+        .ignore()
+        .add_command(hash(finished, &f))
+        .ignore()
         .cmd("HSET")
-        .arg(key("a"))
+        .arg(key(&format!("a:{running}")))
         .arg("1")
-        .arg(format!(
-            r#"{{"worker":"w1","started_at":{}}}"#,
-            t.as_millisecond()
-        ))
+        .arg(format!(r#"{{"worker":"w1","started_at":{}}}"#, ms(t)))
+        .ignore()
+        .cmd("ZADD")
+        .arg(key("running"))
+        .arg(ms(conformance::secs(t, 30)))
+        .arg(running)
+        .ignore()
+        .cmd("ZADD")
+        .arg(key("q:q:r"))
+        .arg(score(0))
+        .arg(low)
+        .arg(score(5))
+        .arg(waiting)
+        .ignore()
+        .cmd("ZADD")
+        .arg(key("fin:q"))
+        .arg(ms(conformance::secs(t, -3)))
+        .arg(finished)
+        .ignore()
+        .cmd("ZADD")
+        .arg(key("jobs"))
+        .arg(0)
+        .arg(running)
+        .arg(0)
+        .arg(waiting)
+        .arg(0)
+        .arg(low)
+        .arg(0)
+        .arg(finished)
+        .ignore()
+        .cmd("SADD")
+        .arg(key("queues"))
+        .arg("q")
+        .ignore()
+        .cmd("HSET")
+        .arg(key("qc:q"))
+        .arg("running")
+        .arg(1)
+        .arg("pending")
+        .arg(2)
+        .arg("succeeded")
+        .arg(1)
+        .ignore()
+        // The layout an instance of the previous version left.
+        .cmd("SET")
+        .arg(key("layout"))
+        .arg("schedule-records")
+        .ignore()
         .query_async(&mut conn)
         .await
         .expect("write the old layout");
 
-    let open = store.attempts_list(&job.id).await.expect("attempts");
+    let store: std::sync::Arc<dyn chime_store::Store> = std::sync::Arc::new(
+        RedisStore::open(&space.url).await.expect("reopen"),
+    );
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg(key("j:*"))
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    assert!(left.is_empty(), "{left:?}");
+
+    let listed = store
+        .jobs_list(JobsList {
+            namespace: None,
+            queue: None,
+            state: None,
+            schedule_id: None,
+            before_id: None,
+            limit: 10,
+        })
+        .await
+        .expect("list");
+    let mut states: Vec<_> = listed.iter().map(|j| (j.id.as_str(), j.state)).collect();
+    states.sort_by_key(|s| s.0);
+    assert_eq!(
+        states,
+        vec![
+            (finished, JobState::Succeeded),
+            (low, JobState::Pending),
+            (running, JobState::Running),
+            (waiting, JobState::Pending)
+        ]
+    );
+    let r = store.jobs_get(running).await.expect("get").expect("kept");
+    assert_eq!(
+        (r.worker.as_deref(), r.lease_expires_at, r.job.payload.clone()),
+        (Some("w1"), Some(conformance::secs(t, 30)), serde_json::json!({"n": 1}))
+    );
+    let open = store.attempts_list(running).await.expect("attempts");
     assert_eq!(
         open.iter()
             .map(|a| (a.attempt, a.started_at, a.finished_at))
             .collect::<Vec<_>>(),
         vec![(1, t, None)]
     );
+    let done = store.attempts_list(finished).await.expect("attempts");
+    assert_eq!(
+        done.iter()
+            .map(|a| (a.attempt, a.worker.as_str(), a.finished_at, a.output.as_deref()))
+            .collect::<Vec<_>>(),
+        vec![(1, "w2", Some(conformance::secs(t, -3)), Some("ok"))]
+    );
+
+    // The waiting jobs claim in priority order.
+    let claimed = conformance::jobs::claim(&store, &["q"], 10, t, 30).await;
+    assert_eq!(
+        claimed.iter().map(|c| (c.job.id.as_str(), c.job.attempt)).collect::<Vec<_>>(),
+        vec![(waiting, 1), (low, 1)]
+    );
     let applied = store
         .jobs_complete(JobsComplete {
             completions: vec![JobCompletion {
-                job_id: job.id.clone(),
-                lease_token: claimed.lease_token.clone(),
+                job_id: running.to_string(),
+                lease_token: "tok".into(),
                 completion: Completion::Succeeded,
                 outcome: AttemptOutcome::Succeeded,
                 error: None,
@@ -375,7 +513,7 @@ async fn attempts_opened_in_the_old_layout_still_close() {
         .await
         .expect("complete");
     assert!(applied[0].is_ok());
-    let closed = store.attempts_list(&job.id).await.expect("attempts");
+    let closed = store.attempts_list(running).await.expect("attempts");
     assert_eq!(
         closed
             .iter()
@@ -397,6 +535,22 @@ async fn attempts_opened_in_the_old_layout_still_close() {
             Some("done")
         )]
     );
-    let done = store.jobs_get(&job.id).await.expect("get").expect("kept");
-    assert_eq!(done.state, JobState::Succeeded);
+    // Its lease is gone with it: nothing expires later.
+    assert!(store
+        .jobs_rescue(chime_store::JobsRescue { limit: 10, now: Some(conformance::secs(t, 25)) })
+        .await
+        .expect("rescue")
+        .is_empty());
+    // Retention removes moved jobs like any other.
+    let pruned = store
+        .retention_prune(RetentionPrune {
+            jobs_finished_before: conformance::secs(t, 2),
+            queues_finished_before: Vec::new(),
+            occurrences_before: t,
+            limit: 10,
+        })
+        .await
+        .expect("prune");
+    assert_eq!(pruned.jobs, 2);
+    assert!(store.jobs_get(finished).await.expect("get").is_none());
 }

@@ -1,23 +1,27 @@
-//! Moves schedules stored by earlier versions of chime into today's layout
-//! (schedule_record.rs) when a store opens. They were one string key per
-//! schedule, `s:<id>`, listed and indexed by their 36-character id: about
-//! 540 bytes each, where today's layout takes about 280.
+//! Moves records stored by earlier versions of chime into today's layout
+//! when a store opens:
+//! * schedules, once one string key per schedule, `s:<id>`, listed and
+//!   indexed by their 36-character id (about 540 bytes each, where today's
+//!   layout, schedule_record.rs, takes about 280);
+//! * jobs, once one hash of fields per job, `j:<id>`, now a spec and a
+//!   state in hashes every job shares (lua/lib_jobs.lua).
 //!
-//! Each schedule moves in one script that first checks its record is still
-//! the one read, so instances opening together move each once. Instances of
-//! an earlier version must be stopped first: they read only the old layout.
-//! Once nothing is left to move, `layout` records it and later starts skip
-//! the scan.
+//! Each record moves in one script that checks it is still there (and,
+//! for a schedule, still the one read), so instances opening together
+//! move each once. Instances of an earlier version must be stopped first:
+//! they read only the old layout. Once nothing is left to move, `layout`
+//! records it and later starts skip the scans.
 
 use super::{schedule_key, schedule_record, RedisStore};
 use crate::{Result, StoreError};
 use chime_core::model::ScheduleSpec;
 use serde_json::{json, Value};
 
-/// The layout `layout` names once every schedule is in it.
-const LAYOUT: &str = "schedule-records";
+/// The layouts `layout` has named, oldest first: each once every record
+/// of an earlier one had moved.
+const LAYOUTS: [&str; 2] = ["schedule-records", "job-records"];
 
-pub async fn schedules(store: &RedisStore) -> Result<()> {
+pub async fn run(store: &RedisStore) -> Result<()> {
     let mut conn = store.conn.clone();
     let layout_key = store.key(&["layout"]);
     let layout: Option<String> = redis::cmd("GET")
@@ -25,25 +29,76 @@ pub async fn schedules(store: &RedisStore) -> Result<()> {
         .query_async(&mut conn)
         .await
         .map_err(StoreError::backend)?;
-    if layout.as_deref() == Some(LAYOUT) {
-        return Ok(());
+    let reached = layout
+        .as_deref()
+        .and_then(|l| LAYOUTS.iter().position(|known| *known == l));
+    if reached.is_none() {
+        schedules(store).await?;
     }
+    if reached.is_none_or(|r| r < 1) {
+        jobs(store).await?;
+    }
+    let _: () = redis::cmd("SET")
+        .arg(&layout_key)
+        .arg(LAYOUTS[LAYOUTS.len() - 1])
+        .query_async(&mut conn)
+        .await
+        .map_err(StoreError::backend)?;
+    Ok(())
+}
+
+/// One page of the keys under `prefix`, with the ids after it.
+async fn scan(store: &RedisStore, prefix: &str, cursor: u64) -> Result<(u64, Vec<String>)> {
+    let mut conn = store.conn.clone();
+    let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+        .arg(cursor)
+        .arg("MATCH")
+        .arg(format!("{prefix}*"))
+        .arg("COUNT")
+        .arg(1000)
+        .query_async(&mut conn)
+        .await
+        .map_err(StoreError::backend)?;
+    let ids = keys
+        .iter()
+        .filter_map(|k| k.strip_prefix(prefix).map(str::to_string))
+        .collect();
+    Ok((next, ids))
+}
+
+async fn jobs(store: &RedisStore) -> Result<()> {
+    let prefix = store.key(&["j", ""]);
+    let (mut cursor, mut moved) = (0u64, 0usize);
+    loop {
+        let (next, ids) = scan(store, &prefix, cursor).await?;
+        for id in ids {
+            let reply = store
+                .call(&store.scripts.job_adopt, json!({"id": id}))
+                .await?;
+            if reply.get("adopted").and_then(Value::as_bool) == Some(true) {
+                moved += 1;
+            }
+        }
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    if moved > 0 {
+        tracing::info!(jobs = moved, "moved jobs into the current Redis layout");
+    }
+    Ok(())
+}
+
+async fn schedules(store: &RedisStore) -> Result<()> {
+    let mut conn = store.conn.clone();
     let prefix = store.key(&["s", ""]);
     let (mut cursor, mut moved) = (0u64, 0usize);
     loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(format!("{prefix}*"))
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut conn)
-            .await
-            .map_err(StoreError::backend)?;
-        for k in keys {
-            let Some(id) = k.strip_prefix(&prefix) else {
-                continue;
-            };
+        let (next, ids) = scan(store, &prefix, cursor).await?;
+        for id in ids {
+            let k = format!("{prefix}{id}");
+            let id = id.as_str();
             let raw: Option<String> = redis::cmd("GET")
                 .arg(&k)
                 .query_async(&mut conn)
@@ -73,14 +128,8 @@ pub async fn schedules(store: &RedisStore) -> Result<()> {
             break;
         }
     }
-    let _: () = redis::pipe()
-        .cmd("DEL")
+    let _: () = redis::cmd("DEL")
         .arg(store.key(&["sched"]))
-        .ignore()
-        .cmd("SET")
-        .arg(&layout_key)
-        .arg(LAYOUT)
-        .ignore()
         .query_async(&mut conn)
         .await
         .map_err(StoreError::backend)?;

@@ -95,7 +95,7 @@ impl RedisStore {
             list_slice: LIST_SLICE,
         };
         store.check_persistence().await;
-        migrate::schedules(&store).await?;
+        migrate::run(&store).await?;
         Ok(store)
     }
 
@@ -156,29 +156,12 @@ impl RedisStore {
         serde_json::from_str(&raw).map_err(|e| StoreError::corrupt(format!("script reply: {e}")))
     }
 
-    async fn hgetall(&self, key: String) -> Result<Option<Fields<'static>>> {
-        let mut conn = self.conn.clone();
-        let map: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
-            .arg(key)
-            .query_async(&mut conn)
-            .await
-            .map_err(StoreError::backend)?;
-        if map.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(Fields::owned(
-            map.into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )))
-    }
-
     fn key(&self, parts: &[&str]) -> String {
         format!("{}{}", self.prefix, parts.join(":"))
     }
 }
 
-/// The job hash fields that hold its latest attempt (lib.lua).
+/// The job fields that hold its latest attempt (lib_jobs.lua).
 const LATEST_ATTEMPT: [&str; 8] = [
     "state",
     "attempt",
@@ -190,7 +173,7 @@ const LATEST_ATTEMPT: [&str; 8] = [
     "output",
 ];
 
-/// The latest attempt a job's hash holds, as its attempt number and the
+/// The latest attempt a job holds, as its attempt number and the
 /// attempts hash's JSON entry: open while the job runs, ended once it
 /// finished; none while it waits (its attempts are all in the attempts
 /// hash) or when it was claimed before jobs carried their attempt.
@@ -216,8 +199,8 @@ fn latest_attempt(f: &[Option<String>]) -> Result<Option<(String, String)>> {
     Ok(Some((n.clone(), doc.to_string())))
 }
 
-/// A job from its hash fields: absent ones at JOB_DEFAULTS, and the lease
-/// only while it runs (a finished job keeps its last lease's fields).
+/// A job from its fields: absent ones at JOB_DEFAULTS, and the lease only
+/// while it runs.
 fn job(f: Fields) -> Result<Job> {
     let mut job = rows::job(&f.job())?;
     if job.state != JobState::Running {
@@ -228,12 +211,6 @@ fn job(f: Fields) -> Result<Job> {
 
 fn ms_opt(t: Option<Timestamp>) -> Value {
     t.map(|t| json!(ms(t))).unwrap_or(Value::Null)
-}
-
-fn with_id<'a>(mut f: Fields<'a>, id: &str) -> Fields<'a> {
-    f.0.to_mut()
-        .insert("id".into(), Value::String(id.to_string()));
-    f
 }
 
 fn lease(f: &Fields) -> Result<BucketLease> {
@@ -630,9 +607,12 @@ impl Store for RedisStore {
     }
 
     async fn jobs_get(&self, id: &str) -> Result<Option<Job>> {
-        match self.hgetall(self.key(&["j", id])).await? {
-            Some(f) => job(with_id(f, id)).map(Some),
-            None => Ok(None),
+        let reply = self
+            .call(&self.scripts.job_get, json!({"id": id, "attempts": false}))
+            .await?;
+        match reply.get("job") {
+            Some(Value::Object(_)) => job(record(&reply, "job")?).map(Some),
+            _ => Ok(None),
         }
     }
 
@@ -662,24 +642,27 @@ impl Store for RedisStore {
     }
 
     async fn attempts_list(&self, job_id: &str) -> Result<Vec<Attempt>> {
-        let mut conn = self.conn.clone();
+        let reply = self
+            .call(
+                &self.scripts.job_get,
+                json!({"id": job_id, "attempts": true}),
+            )
+            .await?;
+        let mut map: std::collections::BTreeMap<String, String> = match reply.get("attempts") {
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(n, doc)| (n.clone(), doc.as_str().unwrap_or_default().to_string()))
+                .collect(),
+            _ => Default::default(),
+        };
         // The attempts the job outlived, and its latest one, which the job
-        // carries itself (lib.lua): open while it runs, ended once it
+        // carries itself (lib_jobs.lua): open while it runs, ended once it
         // finished.
-        let (mut map, latest): (
-            std::collections::HashMap<String, String>,
-            Vec<Option<String>>,
-        ) = redis::pipe()
-            .cmd("HGETALL")
-            .arg(self.key(&["a", job_id]))
-            .cmd("HMGET")
-            .arg(self.key(&["j", job_id]))
-            .arg(&LATEST_ATTEMPT)
-            .query_async(&mut conn)
-            .await
-            .map_err(StoreError::backend)?;
-        if let Some((n, doc)) = latest_attempt(&latest)? {
-            map.entry(n).or_insert(doc);
+        if let Some(Value::Object(j)) = reply.get("job") {
+            let latest = LATEST_ATTEMPT.map(|f| j.get(f).and_then(Value::as_str).map(str::to_string));
+            if let Some((n, doc)) = latest_attempt(&latest)? {
+                map.entry(n).or_insert(doc);
+            }
         }
         let mut attempts = map
             .into_iter()

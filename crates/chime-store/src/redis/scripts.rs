@@ -1,8 +1,10 @@
-//! The Lua scripts, each prefixed with the shared library (lua/lib.lua).
+//! The Lua scripts, each prefixed with the shared library (lua/lib.lua,
+//! then lua/lib_jobs.lua).
 
 use redis::Script;
 
 const LIB: &str = include_str!("lua/lib.lua");
+const LIB_JOBS: &str = include_str!("lua/lib_jobs.lua");
 
 macro_rules! scripts {
     ($($name:ident),* $(,)?) => {
@@ -14,7 +16,7 @@ macro_rules! scripts {
             pub fn load() -> Scripts {
                 Scripts {
                     $($name: Script::new(&format!(
-                        "{LIB}\n{}",
+                        "{LIB}\n{LIB_JOBS}\n{}",
                         include_str!(concat!("lua/", stringify!($name), ".lua"))
                     )),)*
                 }
@@ -52,6 +54,8 @@ scripts!(
     job_retry,
     job_delete,
     jobs_list,
+    job_get,
+    job_adopt,
     occurrences_list,
     queue_stats,
     queue_set_paused,

@@ -27,26 +27,15 @@ pub fn ready_score(priority: i32, run_at_ms: i64) -> String {
     (i64::from(1000 - priority) * 4_398_046_511_104 + offset).to_string()
 }
 
-/// Appends a new job as lib.lua's insert_job reads it: id, namespace, queue,
-/// schedule_id, unique_key ('' for none), run_at, ready-set score, then the
-/// count and the strings of its hash fields and values (every column but
-/// the id, as text, nulls and JOB_DEFAULTS left out), so the script
-/// formats nothing per job.
+/// Appends a new job as lib_jobs.lua's insert_job reads it: id, namespace,
+/// queue, schedule_id, unique_key ('' for none), run_at, ready-set score,
+/// its spec and its state (lib_jobs.lua's records), so the script formats
+/// nothing per job. The spec is a JSON array of field and value strings
+/// (every column but the id as text, nulls and JOB_DEFAULTS left out)
+/// without its closing bracket: the script appends created_at.
 pub fn job_args(job: &NewJob, out: &mut Vec<String>) -> Result<()> {
     let run_at = ms(job.run_at);
-    out.extend([
-        job.id.clone(),
-        job.namespace.clone(),
-        job.job.queue.clone(),
-        job.schedule_id.clone().unwrap_or_default(),
-        job.unique_key.clone().unwrap_or_default(),
-        run_at.to_string(),
-        ready_score(job.job.priority, run_at),
-    ]);
-    // The number of field strings, known once they are written.
-    let count = out.len();
-    out.push(String::new());
-    out.extend(["state".to_string(), "pending".into()]);
+    let mut spec = Vec::with_capacity(16);
     for (name, col) in rows::job_columns(job)? {
         let text = match col {
             Col::Text(s) => s.into_owned(),
@@ -55,10 +44,24 @@ pub fn job_args(job: &NewJob, out: &mut Vec<String>) -> Result<()> {
         };
         let default = JOB_DEFAULTS.iter().any(|(n, v)| *n == name && *v == text);
         if name != "id" && !default {
-            out.extend([name.to_string(), text]);
+            spec.push(name.to_string());
+            spec.push(text);
         }
     }
-    out[count] = (out.len() - count - 1).to_string();
+    let mut spec = serde_json::to_string(&spec)
+        .map_err(|e| StoreError::corrupt(format!("job {} spec: {e}", job.id)))?;
+    spec.pop();
+    out.extend([
+        job.id.clone(),
+        job.namespace.clone(),
+        job.job.queue.clone(),
+        job.schedule_id.clone().unwrap_or_default(),
+        job.unique_key.clone().unwrap_or_default(),
+        run_at.to_string(),
+        ready_score(job.job.priority, run_at),
+        spec,
+        format!("pending,0,,{run_at},{},,,,,----", job.job.priority),
+    ]);
     Ok(())
 }
 
@@ -130,10 +133,42 @@ pub fn applied(reply: Vec<Reply>, n: usize) -> Vec<Result<()>> {
         .collect()
 }
 
-/// jobs_claim.lua's reply: the claim's time and the leases' expiry, then
-/// per job its id, new attempt and hash before the claim (a JSON array of
-/// field, value strings), onto which the claim's own fields go back (the
-/// script wrote the same).
+/// What a claimed job's state holds after its lease (jobs_claim.lua):
+/// "run_at,priority,max_attempts,,,," then its four texts, of which a
+/// waiting job has only the first, its last error.
+struct Waited<'a> {
+    run_at: &'a str,
+    max_attempts: Option<&'a str>,
+    last_error: Option<&'a str>,
+}
+
+impl<'a> Waited<'a> {
+    fn parse(rest: &'a str) -> Option<Waited<'a>> {
+        let mut parts = rest.splitn(7, ',');
+        let (run_at, _priority, max) = (parts.next()?, parts.next()?, parts.next()?);
+        for _ in 0..3 {
+            parts.next()?;
+        }
+        let tail = parts.next()?;
+        let last_error = match tail.strip_prefix('-') {
+            Some(_) => None,
+            None => {
+                let (len, text) = tail.split_once(':')?;
+                Some(text.get(..len.parse::<usize>().ok()?)?)
+            }
+        };
+        Some(Waited {
+            run_at,
+            max_attempts: (!max.is_empty()).then_some(max),
+            last_error,
+        })
+    }
+}
+
+/// jobs_claim.lua's reply: the claim's time and the lease's expiry, then
+/// per job its id, new attempt, spec (a JSON array of field, value
+/// strings) and state after its lease, onto which the claim's own fields
+/// go back (the script wrote the same).
 pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<ClaimedJob>> {
     let mut items = reply.into_iter();
     let (Some(now), Some(expires)) = (items.next(), items.next()) else {
@@ -145,13 +180,17 @@ pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<Claim
         .map_err(|_| StoreError::corrupt(format!("lease expiry {expires:?}")))?)?;
     let mut out = Vec::new();
     while let Some(id) = items.next() {
-        let (Some(attempt), Some(flat)) = (items.next(), items.next()) else {
+        let (Some(attempt), Some(spec), Some(rest)) = (items.next(), items.next(), items.next())
+        else {
             return Err(StoreError::corrupt("claim reply: a job without its fields"));
         };
-        let hash: Vec<String> = serde_json::from_str(&text(flat, "job fields")?)
-            .map_err(|e| StoreError::corrupt(format!("claim reply: job fields: {e}")))?;
+        let hash: Vec<String> = serde_json::from_str(&text(spec, "job spec")?)
+            .map_err(|e| StoreError::corrupt(format!("claim reply: job spec: {e}")))?;
         let (id, attempt) = (text(id, "claimed id")?, text(attempt, "attempt")?);
-        let set = [
+        let rest = text(rest, "job state")?;
+        let waited = Waited::parse(&rest)
+            .ok_or_else(|| StoreError::corrupt(format!("job {id} state: {rest:.80?}")))?;
+        let mut set = vec![
             ("id", id.as_str()),
             ("attempt", attempt.as_str()),
             ("state", JobState::Running.as_str()),
@@ -159,7 +198,14 @@ pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<Claim
             ("lease_token", token),
             ("lease_expires_at", expires.as_str()),
             ("started_at", now.as_str()),
+            ("run_at", waited.run_at),
         ];
+        if let Some(max) = waited.max_attempts {
+            set.push(("max_attempts", max));
+        }
+        if let Some(error) = waited.last_error {
+            set.push(("last_error", error));
+        }
         out.push(ClaimedJob {
             // Running: its lease fields count.
             job: rows::job(&FlatJob {
@@ -362,19 +408,45 @@ mod tests {
         }
     }
 
+    /// A new job's spec is a JSON array of its fields without the bracket
+    /// the script closes, and its state a waiting one's.
+    #[test]
+    fn new_jobs_travel_as_a_spec_and_a_state() {
+        let template: JobTemplate =
+            serde_json::from_value(serde_json::json!({"kind": "k", "priority": -3})).unwrap();
+        let job = NewJob {
+            id: "j1".into(),
+            namespace: "default".into(),
+            job: template,
+            run_at: at("2026-03-29T01:30:00Z"),
+            schedule_id: None,
+            scheduled_for: None,
+            unique_key: None,
+        };
+        let mut out = Vec::new();
+        job_args(&job, &mut out).unwrap();
+        let [id, _, queue, schedule, unique, run_at, _, spec, state] = &out[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!((id.as_str(), schedule.as_str(), unique.as_str()), ("j1", "", ""));
+        let fields: Vec<String> = serde_json::from_str(&format!("{spec}]")).unwrap();
+        assert!(fields.chunks(2).any(|f| f == ["queue", queue.as_str()]), "{fields:?}");
+        assert!(fields.chunks(2).any(|f| f == ["priority", "-3"]), "{fields:?}");
+        assert!(!fields.iter().any(|f| f == "namespace"), "defaults stay out: {fields:?}");
+        assert_eq!(state, &format!("pending,0,,{run_at},-3,,,,,----"));
+        let waited = Waited::parse(state.splitn(4, ',').nth(3).unwrap()).unwrap();
+        assert_eq!((waited.run_at, waited.max_attempts, waited.last_error), (run_at.as_str(), None, None));
+    }
+
     fn bulk(s: &str) -> Reply {
         Reply::BulkString(s.as_bytes().to_vec())
     }
 
-    /// A claimed job reads the claim's own fields over its hash's, and the
-    /// defaults of fields its hash leaves out.
+    /// A claimed job reads the claim's own fields over its state's, those
+    /// over its spec's, and the defaults of fields its spec leaves out.
     #[test]
-    fn claimed_jobs_read_the_claim_over_the_hash_over_the_defaults() {
-        let hash = serde_json::json!([
-            "state",
-            "pending",
-            "attempt",
-            "0",
+    fn claimed_jobs_read_the_claim_over_the_state_over_the_spec() {
+        let spec = serde_json::json!([
             "queue",
             "q",
             "kind",
@@ -382,7 +454,7 @@ mod tests {
             "payload",
             "{\"say\":\"\\\"hi\\\"\"}",
             "run_at",
-            "1774747800000",
+            "1774747700000",
             "created_at",
             "1774747700000",
             "priority",
@@ -393,7 +465,8 @@ mod tests {
             bulk("1774747830100"),
             bulk("j1"),
             bulk("1"),
-            bulk(&hash.to_string()),
+            bulk(&spec.to_string()),
+            bulk("1774747800000,7,5,,,,12:it,failed: x---"),
         ];
         let jobs = claimed(reply, "w1", "t1").unwrap();
         let [c] = jobs.as_slice() else {
@@ -413,8 +486,9 @@ mod tests {
                 job.job.max_attempts,
                 job.job.priority
             ),
-            ("default", 3, 7)
+            ("default", 5, 7)
         );
+        assert_eq!(job.last_error.as_deref(), Some("it,failed: x"));
         assert_eq!(job.job.payload, serde_json::json!({"say": "\"hi\""}));
         assert_eq!(job.run_at, ts(1_774_747_800_000).unwrap());
     }

@@ -51,6 +51,7 @@ macro_rules! conformance_suite {
             jobs::expired_lease_is_claimable_again_and_counts,
             jobs::stale_lease_is_rejected,
             jobs::heartbeat_extends_the_lease,
+            jobs::a_claims_jobs_keep_their_own_leases,
             jobs::retry_waits_for_backoff,
             jobs::dead_after_max_attempts,
             jobs::cancel_pending_and_running,

@@ -59,6 +59,9 @@ while i <= #ARGV do
           job, ledger = nil, opt(ARGV[at + 2])
           result[2] = 1
         else
+          -- The active jobs may include ones this script made, whose
+          -- writes wait in lib.lua's deferred commands.
+          flush()
           for _, old_id in ipairs(active) do
             local old = job_doc(old_id)
             if old and (old.state == 'pending' or old.state == 'running') then cancel_job(old, now) end

@@ -12,8 +12,7 @@ if j.state == 'pending' then
   end
 end
 count(j.queue, j.state, -1)
-redis.call('DEL', key('j', A.id), key('a', A.id))
-redis.call('ZREM', key('jobs'), A.id)
+remove_job(A.id)
 redis.call('ZREM', key('fin', j.queue), A.id)
 if present(j.schedule_id) then
   redis.call('ZREM', key('sj', j.schedule_id), A.id)

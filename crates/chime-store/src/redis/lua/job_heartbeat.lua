@@ -1,13 +1,20 @@
--- Extends a lease that is still current.
+-- Extends a lease that is still current. The job moves to a lease of its
+-- own first, so that it neither keeps the rest of its claim alive nor
+-- dies with it.
 -- ARGV: {id, token, extend_ms, now|null}
 -- Returns: {expires_at} or {lost: true}.
 local now = now_ms()
-local k = key('j', A.id)
-local j = redis.call('HMGET', k, 'state', 'lease_token', 'lease_expires_at')
-if j[1] ~= 'running' or j[2] ~= A.token or tonumber(j[3]) <= now then
-  return reply({lost = true})
+local st = redis.call('HGET', JT, A.id)
+local attempt, lease, rest = string.match(st or '', '^running,(%d+),([^,]*),(.*)$')
+local l = lease and token_of(lease) == A.token and lease_get(lease)
+if not l or l.expires <= now then return reply({lost = true}) end
+local expires = int(now + A.extend_ms)
+local own = A.token .. '/' .. A.id
+if lease ~= own then
+  lease_release(lease)
+  redis.call('HSET', JT, A.id, 'running,' .. attempt .. ',' .. own .. ',' .. rest)
+  redis.call('HSET', JLI, own, A.id)
 end
-local expires = now + A.extend_ms
-redis.call('HSET', k, 'lease_expires_at', int(expires))
-redis.call('ZADD', RUNNING, expires, A.id)
-return reply({expires_at = expires})
+redis.call('HSET', JL, own, expires .. ',' .. l.started .. ',1,' .. l.worker)
+redis.call('ZADD', RUNNING, expires, own)
+return reply({expires_at = tonumber(expires)})

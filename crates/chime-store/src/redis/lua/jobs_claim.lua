@@ -1,17 +1,15 @@
 -- Claims up to `limit` jobs due by `due_by` from `queues` (empty: every
 -- queue), highest priority first, then earliest run_at; paused queues are
 -- skipped. With `due_after`, only jobs not yet due (run_at after it),
--- earliest first, taken straight from the delayed set. Each claimed job
--- runs under a new lease and gets an attempt, whose start the job carries
--- until it finishes.
+-- earliest first, taken straight from the delayed set. The claimed jobs
+-- run under one lease, named by `token` (lib_jobs.lua), and each gets an
+-- attempt.
 -- ARGV: {queues: [name], due_by|null, due_after|null, limit, worker, token,
 --   lease_ms, now|null}
--- Returns: an array: the claim's time and the leases' expiry (ms, as text),
---   then per job in claim order its id, its new attempt number and its hash
---   as HGETALL read it before the claim, as one JSON array of strings (one
---   reply element instead of ~16: cheaper for Redis to send and for the
---   client to parse). The claim's own fields, known to the caller, are not
---   sent again.
+-- Returns: an array: the claim's time and the lease's expiry (ms, as text),
+--   then per job in claim order its id, its new attempt number, its spec
+--   (jr) and its state (jt) after the lease field: "run_at,priority,
+--   max_attempts,,,," and its four texts (wire.rs's claimed reads them).
 local now = now_ms()
 local due_by = present(A.due_by) and tonumber(A.due_by) or now
 -- As text once: the reply would otherwise format them for every job.
@@ -38,11 +36,16 @@ for _, q in ipairs(queues) do
       -- Jobs now due move from the delayed set to the ready set, once each.
       local ready = key('q', q, 'r')
       local due = redis.call('ZRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by)
-      for _, id in ipairs(due) do
-        local p = redis.call('HMGET', key('j', id), 'run_at', 'priority')
-        if p[1] then redis.call('ZADD', ready, ready_score(p[2] or JOB_DEFAULTS.priority, p[1]), id) end
+      if #due > 0 then
+        local states = hmget(JT, due)
+        local moved, m = {}, 0
+        for d, id in ipairs(due) do
+          local run_at, priority = string.match(states[d] or '', '^pending,%d+,[^,]*,(%d+),(-?%d+),')
+          if run_at then moved[m + 1], moved[m + 2], m = ready_score(priority, run_at), id, m + 2 end
+        end
+        for c = 1, m, CHUNK do redis.call('ZADD', ready, unpack(moved, c, math.min(m, c + CHUNK - 1))) end
+        redis.call('ZREMRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by)
       end
-      if #due > 0 then redis.call('ZREMRANGEBYSCORE', key('q', q, 'd'), '-inf', due_by) end
       if step == 2 then
         rows = redis.call('ZRANGE', ready, 0, A.limit - 1, 'WITHSCORES')
       else
@@ -63,44 +66,52 @@ local function next_list()
   end
   return best
 end
-local out, n = {now_s, expires_s}, 2
--- The leases' index entries, written in one command at the end.
-local leased, m = {}, 0
-local worker, token = A.worker, A.token
-local function claim(l, id)
+-- The jobs to claim in claim order, and the list each came from: their
+-- specs and states are then read in one command each.
+local picked, from = {}, {}
+local function pick(l, id)
   l.taken = l.taken + 1
-  local k = key('j', id)
-  local flat = redis.call('HGETALL', k)
-  if #flat == 0 then return end
-  local attempt = JOB_DEFAULTS.attempt
-  for f = 1, #flat, 2 do
-    if flat[f] == 'attempt' then
-      attempt = flat[f + 1]
-      break
-    end
-  end
-  attempt = tostring(tonumber(attempt) + 1)
-  redis.call('HSET', k, 'state', 'running', 'worker', worker, 'lease_token', token,
-    'lease_expires_at', expires_s, 'attempt', attempt, 'started_at', now_s)
-  leased[m + 1], leased[m + 2], m = expires_s, id, m + 2
-  l.claimed = l.claimed + 1
-  out[n + 1], out[n + 2], out[n + 3], n = id, attempt, cjson.encode(flat), n + 3
+  picked[#picked + 1], from[#picked + 1] = id, l
 end
 if #lists == 1 then
   -- One queue with jobs (the usual claim): its rows in order, no merge.
   -- The rows hold scores too when several queues were asked.
   local l = lists[1]
-  for r = 1, math.min(#l.rows, A.limit * step), step do claim(l, l.rows[r]) end
+  for r = 1, math.min(#l.rows, A.limit * step), step do pick(l, l.rows[r]) end
 else
   for _ = 1, A.limit do
     local l = next_list()
     if not l then break end
     local id = l.rows[l.at]
     l.at = l.at + step
-    claim(l, id)
+    pick(l, id)
   end
 end
-for i = 1, m, CHUNK do redis.call('ZADD', RUNNING, unpack(leased, i, math.min(m, i + CHUNK - 1))) end
+local out, n = {now_s, expires_s}, 2
+if #picked > 0 then
+  local specs, states = hmget(JR, picked), hmget(JT, picked)
+  local token = A.token
+  local head = ',' .. token .. ','
+  -- The new states, as HSET's field and value pairs, and the ids leased.
+  local written, w, ids = {}, 0, {}
+  for k = 1, #picked do
+    local id, spec = picked[k], specs[k]
+    local attempt, rest = string.match(states[k] or '', '^pending,(%d+),[^,]*,(.*)$')
+    if attempt and spec then
+      attempt = tostring(tonumber(attempt) + 1)
+      written[w + 1], written[w + 2], w = id, 'running,' .. attempt .. head .. rest, w + 2
+      ids[#ids + 1] = id
+      from[k].claimed = from[k].claimed + 1
+      out[n + 1], out[n + 2], out[n + 3], out[n + 4], n = id, attempt, spec, rest, n + 4
+    end
+  end
+  if w > 0 then
+    hset_pairs(JT, written, w)
+    redis.call('HSET', JL, token, expires_s .. ',' .. now_s .. ',' .. #ids .. ',' .. A.worker)
+    redis.call('HSET', JLI, token, table.concat(ids, ','))
+    redis.call('ZADD', RUNNING, expires_s, token)
+  end
+end
 for _, l in ipairs(lists) do
   -- Counted once per queue: a job listed but gone (deleted meanwhile) was
   -- still counted pending.

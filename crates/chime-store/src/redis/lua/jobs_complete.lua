@@ -7,44 +7,61 @@
 --   none).
 -- Returns: an array of 1 (applied) or 0 (the lease was lost), in the order given.
 local now = now_ms()
+local now_s = now_text(now)
 local out = {}
 local retried = false
 local function text_opt(v)
   if v == '' then return nil end
   return string.sub(v, 2)
 end
-for i = 2, #ARGV, 12 do
+local ids = {}
+for i = 2, #ARGV, 12 do ids[#ids + 1] = ARGV[i] end
+local states = hmget(JT, ids)
+-- The finished jobs' new states, written in one command at the end.
+local written, w = {}, 0
+-- A job completed twice in one batch counts once.
+local done = {}
+for k = 1, #ids do
+  local i = 12 * k - 10
   local id, token, state = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local err, output = text_opt(ARGV[i + 4]), text_opt(ARGV[i + 6])
   local applied = false
-  -- A finish from the claim's copy reads only the lease: while it holds,
-  -- the copy is current (its fields are fixed at insert or set by that
-  -- claim). Reading all eleven was a third of a completion.
-  local held = ARGV[i + 7] ~= '' and state ~= 'pending'
-  if held then
-    local v = redis.call('HMGET', key('j', id), 'state', 'lease_token', 'lease_expires_at', 'started_at')
-    -- Without started_at the attempt is archived from the job's fields.
-    held = v[4] ~= false
-    if held and v[1] == 'running' and v[2] == token and tonumber(v[3]) > now then
-      finish(id, ARGV[i + 7], 'running', state, now, err, ARGV[i + 8], ARGV[i + 9], opt(ARGV[i + 10]),
-        opt(ARGV[i + 11]), ARGV[i + 5], err, output)
-      applied = true
-    end
-  end
-  if not held then
-    local j = job_head(id)
-    if j and j.state == 'running' and j.lease_token == token and tonumber(j.lease_expires_at) > now then
-      local ended = {outcome = ARGV[i + 5], error = err, output = output}
-      if state == 'pending' then
-        requeue_job(j, tonumber(ARGV[i + 3]), err, now, ended)
-        retried = true
-      else
-        finish_job(j, state, now, err, ended)
+  if not done[id] then
+    -- A finish from the claim's copy reads only the state and the lease:
+    -- while the lease holds, the copy is current (its spec is fixed at
+    -- insert, the rest set by that claim).
+    if ARGV[i + 7] ~= '' and state ~= 'pending' then
+      local attempt, lease, kept = string.match(states[k] or '', '^running,(%d+),([^,]*),([^,]*,[^,]*,[^,]*),')
+      if attempt and (lease == token or lease == token .. '/' .. id) then
+        local l = lease_get(lease)
+        if l and l.expires > now then
+          l.done = l.done + 1
+          local queue = ARGV[i + 7]
+          written[w + 1], written[w + 2], w = id, state .. ',' .. attempt .. ',,' .. kept .. ',' .. l.started
+            .. ',' .. now_s .. ',' .. ARGV[i + 5] .. ',' .. T(err) .. l.tw .. T(err) .. T(output), w + 2
+          count(queue, 'running', -1)
+          count(queue, state, 1)
+          finished_elsewhere(id, queue, now, ARGV[i + 9], opt(ARGV[i + 10]), opt(ARGV[i + 11]))
+          applied = true
+        end
       end
-      applied = true
+    else
+      local j = job_doc(id)
+      if j and holds(j, token, now) then
+        local ended = {outcome = ARGV[i + 5], error = err, output = output}
+        if state == 'pending' then
+          requeue_job(j, tonumber(ARGV[i + 3]), err, now, ended)
+          retried = true
+        else
+          finish_job(j, state, now, err, ended)
+        end
+        applied = true
+      end
     end
   end
-  out[#out + 1] = applied and 1 or 0
+  if applied then done[id] = true end
+  out[k] = applied and 1 or 0
 end
+if w > 0 then hset_pairs(JT, written, w) end
 if retried then redis.call('PUBLISH', key('changed'), 'jobs') end
 return reply_array(out)

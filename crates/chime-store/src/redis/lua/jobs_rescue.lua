@@ -6,7 +6,7 @@
 local now = now_ms()
 local ids = {}
 for _, r in ipairs(A.rescues) do
-  local j = job_head(r.id)
+  local j = job_doc(r.id)
   if j and j.state == 'running' and tonumber(j.lease_expires_at) <= now then
     local ended = {outcome = 'lease_expired', error = 'lease expired'}
     if r.state == 'pending' then

@@ -10,13 +10,12 @@ for _, queue in ipairs(redis.call('SMEMBERS', key('queues'))) do
   local before = overrides[queue] or A.jobs_before
   local fin = key('fin', queue)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', fin, '-inf', '(' .. int(before), 'LIMIT', 0, A.limit - jobs)) do
-    local j = job_head(id)
+    local j = job_doc(id)
     if j then
       count(j.queue, j.state, -1)
       if present(j.schedule_id) then redis.call('ZREM', key('sj', j.schedule_id), id) end
     end
-    redis.call('DEL', key('j', id), key('a', id))
-    redis.call('ZREM', key('jobs'), id)
+    remove_job(id)
     redis.call('ZREM', fin, id)
     jobs = jobs + 1
   end
