@@ -96,8 +96,10 @@ if #picked > 0 then
   local written, w, ids = {}, 0, {}
   for k = 1, #picked do
     local id, spec = picked[k], specs[k]
-    local attempt, rest = string.match(states[k] or '', '^pending,(%d+),[^,]*,(.*)$')
+    local st = states[k]
+    local attempt, _, at = state_cut(st, 'pending,')
     if attempt and spec then
+      local rest = sub(st, at)
       attempt = tostring(tonumber(attempt) + 1)
       written[w + 1], written[w + 2], w = id, 'running,' .. attempt .. head .. rest, w + 2
       ids[#ids + 1] = id

@@ -31,8 +31,12 @@ for k = 1, #ids do
     -- while the lease holds, the copy is current (its spec is fixed at
     -- insert, the rest set by that claim).
     if ARGV[i + 7] ~= '' and state ~= 'pending' then
-      local attempt, lease, kept = string.match(states[k] or '', '^running,(%d+),([^,]*),([^,]*,[^,]*,[^,]*),')
+      local st = states[k]
+      local attempt, lease, from = state_cut(st, 'running,')
       if attempt and (lease == token or lease == token .. '/' .. id) then
+        -- run_at, priority and max_attempts stay.
+        local c = find(st, ',', find(st, ',', find(st, ',', from, true) + 1, true) + 1, true)
+        local kept = sub(st, from, c - 1)
         local l = lease_get(lease)
         if l and l.expires > now then
           l.done = l.done + 1
