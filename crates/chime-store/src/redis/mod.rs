@@ -518,14 +518,15 @@ impl Store for RedisStore {
     }
 
     async fn jobs_complete(&self, p: JobsComplete) -> Result<Vec<Result<()>>> {
-        let mut plain = Vec::with_capacity(p.completions.len() * 12);
+        let queue = wire::completions_queue(&p.completions);
+        let mut plain = Vec::with_capacity(p.completions.len() * 5);
         for c in &p.completions {
-            wire::completion_args(c, &mut plain);
+            wire::completion_args(c, queue, &mut plain);
         }
         let reply = self
             .invoke(
                 &self.scripts.jobs_complete,
-                json!({"now": ms_opt(p.now)}),
+                json!({"now": ms_opt(p.now), "queue": queue}),
                 plain,
             )
             .await?;

@@ -65,33 +65,64 @@ pub fn job_args(job: &NewJob, out: &mut Vec<String>) -> Result<()> {
     Ok(())
 }
 
+/// A text as lib_jobs.lua's state texts hold it: '-' for none, else its
+/// length in bytes, ':' and the text.
+pub fn packed_text(t: Option<&str>, out: &mut String) {
+    match t {
+        None => out.push('-'),
+        Some(t) => {
+            out.push_str(&t.len().to_string());
+            out.push(':');
+            out.push_str(t);
+        }
+    }
+}
+
+/// The queue most of a batch's completions share (jobs_complete.lua's
+/// `queue`): a completion there needs none of its own.
+pub fn completions_queue(completions: &[JobCompletion]) -> Option<&str> {
+    completions
+        .iter()
+        .find_map(|c| c.held.as_deref().map(|j| j.job.queue.as_str()))
+}
+
 /// Appends a completion as jobs_complete.lua reads it: id, token, state,
-/// run_at ('' unless a retry), error, outcome, output; error and output
-/// '' for none, else '=' and the text (an empty text stays one). Then the
-/// held job's queue, attempt, namespace, unique key and schedule id, or
-/// five '' without one.
-pub fn completion_args(c: &JobCompletion, out: &mut Vec<String>) {
+/// outcome, then '' when the caller still holds the job, in the batch's
+/// queue, with no retry time, error, output, unique key or schedule;
+/// otherwise those as seven packed texts (run_at, error, output, queue,
+/// namespace, unique key, schedule id), the queue '-' when the caller no
+/// longer holds the job. Five strings where most completions need four:
+/// Redis makes a Lua string of every argument.
+pub fn completion_args(c: &JobCompletion, queue: Option<&str>, out: &mut Vec<String>) {
     let (state, run_at) = completion_state(&c.completion);
-    let some = |t: &Option<String>| t.as_ref().map(|t| format!("={t}")).unwrap_or_default();
+    let held = c.held.as_deref();
+    let plain = run_at.is_none()
+        && c.error.is_none()
+        && c.output.is_none()
+        && held.is_some_and(|j| {
+            Some(j.job.queue.as_str()) == queue && j.unique_key.is_none() && j.schedule_id.is_none()
+        });
+    let more = if plain {
+        String::new()
+    } else {
+        let mut m = String::new();
+        let run_at = run_at.map(|t| ms(t).to_string());
+        packed_text(run_at.as_deref(), &mut m);
+        packed_text(c.error.as_deref(), &mut m);
+        packed_text(c.output.as_deref(), &mut m);
+        packed_text(held.map(|j| j.job.queue.as_str()), &mut m);
+        packed_text(held.map(|j| j.namespace.as_str()), &mut m);
+        packed_text(held.and_then(|j| j.unique_key.as_deref()), &mut m);
+        packed_text(held.and_then(|j| j.schedule_id.as_deref()), &mut m);
+        m
+    };
     out.extend([
         c.job_id.clone(),
         c.lease_token.clone(),
         state.as_str().to_string(),
-        run_at.map(|t| ms(t).to_string()).unwrap_or_default(),
-        some(&c.error),
         c.outcome.as_str().to_string(),
-        some(&c.output),
+        more,
     ]);
-    match c.held.as_deref() {
-        Some(job) => out.extend([
-            job.job.queue.clone(),
-            job.attempt.to_string(),
-            job.namespace.clone(),
-            job.unique_key.clone().unwrap_or_default(),
-            job.schedule_id.clone().unwrap_or_default(),
-        ]),
-        None => out.extend(std::iter::repeat_n(String::new(), 5)),
-    }
 }
 
 fn text(v: Reply, what: &str) -> Result<String> {
@@ -135,7 +166,7 @@ pub fn applied(reply: Vec<Reply>, n: usize) -> Vec<Result<()>> {
 
 /// What a claimed job's state holds after its lease (jobs_claim.lua):
 /// "run_at,priority,max_attempts,,,," then its four texts, of which a
-/// waiting job has only the first, its last error.
+/// job that waited has only the first, its last error.
 struct Waited<'a> {
     run_at: &'a str,
     max_attempts: Option<&'a str>,
@@ -166,9 +197,9 @@ impl<'a> Waited<'a> {
 }
 
 /// jobs_claim.lua's reply: the claim's time and the lease's expiry, then
-/// per job its id, new attempt, spec (a JSON array of field, value
-/// strings) and state after its lease, onto which the claim's own fields
-/// go back (the script wrote the same).
+/// per job its id, spec (a JSON array of field, value strings) and new
+/// state ("running,attempt,token," and what it waited with), onto which
+/// the claim's own fields go back (the script wrote the same).
 pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<ClaimedJob>> {
     let mut items = reply.into_iter();
     let (Some(now), Some(expires)) = (items.next(), items.next()) else {
@@ -180,19 +211,24 @@ pub fn claimed(reply: Vec<Reply>, worker: &str, token: &str) -> Result<Vec<Claim
         .map_err(|_| StoreError::corrupt(format!("lease expiry {expires:?}")))?)?;
     let mut out = Vec::new();
     while let Some(id) = items.next() {
-        let (Some(attempt), Some(spec), Some(rest)) = (items.next(), items.next(), items.next())
-        else {
+        let (Some(spec), Some(state)) = (items.next(), items.next()) else {
             return Err(StoreError::corrupt("claim reply: a job without its fields"));
         };
         let hash: Vec<String> = serde_json::from_str(&text(spec, "job spec")?)
             .map_err(|e| StoreError::corrupt(format!("claim reply: job spec: {e}")))?;
-        let (id, attempt) = (text(id, "claimed id")?, text(attempt, "attempt")?);
-        let rest = text(rest, "job state")?;
-        let waited = Waited::parse(&rest)
-            .ok_or_else(|| StoreError::corrupt(format!("job {id} state: {rest:.80?}")))?;
+        let id = text(id, "claimed id")?;
+        let state = text(state, "job state")?;
+        let (attempt, waited) = state
+            .strip_prefix("running,")
+            .and_then(|s| s.split_once(','))
+            .and_then(|(attempt, s)| {
+                let rest = s.strip_prefix(token)?.strip_prefix(',')?;
+                Some((attempt, Waited::parse(rest)?))
+            })
+            .ok_or_else(|| StoreError::corrupt(format!("job {id} state: {state:.80?}")))?;
         let mut set = vec![
             ("id", id.as_str()),
-            ("attempt", attempt.as_str()),
+            ("attempt", attempt),
             ("state", JobState::Running.as_str()),
             ("worker", worker),
             ("lease_token", token),
@@ -464,9 +500,8 @@ mod tests {
             bulk("1774747800100"),
             bulk("1774747830100"),
             bulk("j1"),
-            bulk("1"),
             bulk(&spec.to_string()),
-            bulk("1774747800000,7,5,,,,12:it,failed: x---"),
+            bulk("running,1,t1,1774747800000,7,5,,,,12:it,failed: x---"),
         ];
         let jobs = claimed(reply, "w1", "t1").unwrap();
         let [c] = jobs.as_slice() else {

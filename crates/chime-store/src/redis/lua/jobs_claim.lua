@@ -7,9 +7,9 @@
 -- ARGV: {queues: [name], due_by|null, due_after|null, limit, worker, token,
 --   lease_ms, now|null}
 -- Returns: an array: the claim's time and the lease's expiry (ms, as text),
---   then per job in claim order its id, its new attempt number, its spec
---   (jr) and its state (jt) after the lease field: "run_at,priority,
---   max_attempts,,,," and its four texts (wire.rs's claimed reads them).
+--   then per job in claim order its id, its spec (jr) and its new state
+--   (jt): "running,attempt,token,run_at,priority,max_attempts,,,," and its
+--   four texts (wire.rs's claimed reads them).
 local now = now_ms()
 local due_by = present(A.due_by) and tonumber(A.due_by) or now
 -- As text once: the reply would otherwise format them for every job.
@@ -101,10 +101,11 @@ if #picked > 0 then
     if attempt and spec then
       local rest = sub(st, at)
       attempt = tostring(tonumber(attempt) + 1)
-      written[w + 1], written[w + 2], w = id, 'running,' .. attempt .. head .. rest, w + 2
+      local running = 'running,' .. attempt .. head .. rest
+      written[w + 1], written[w + 2], w = id, running, w + 2
       ids[#ids + 1] = id
       from[k].claimed = from[k].claimed + 1
-      out[n + 1], out[n + 2], out[n + 3], out[n + 4], n = id, attempt, spec, rest, n + 4
+      out[n + 1], out[n + 2], out[n + 3], n = id, spec, running, n + 3
     end
   end
   if w > 0 then

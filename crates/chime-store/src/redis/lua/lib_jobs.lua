@@ -63,10 +63,10 @@ local function T(v)
   return #v .. ':' .. v
 end
 
--- The four texts at the end of a state, from `at`.
-local function texts(s, at)
+-- `n` texts packed by T (the four at the end of a state), from `at`.
+local function texts(s, at, n)
   local out = {}
-  for k = 1, 4 do
+  for k = 1, n do
     if string.sub(s, at, at) == '-' then
       at = at + 1
     else
@@ -102,7 +102,7 @@ local STATE = '^(%a+),(%d+),([^,]*),(%d*),(-?%d*),(%d*),(%d*),(%d*),([^,]*),()'
 local function state_read(s, j)
   local st, a, lease, run_at, priority, max, started, finished, outcome, at = string.match(s, STATE)
   if not st then return false end
-  local t = texts(s, at)
+  local t = texts(s, at, 4)
   if not t then return false end
   j.state, j.attempt, j.run_at, j.priority = st, a, run_at, priority
   if lease ~= '' then j.lease = lease end
