@@ -439,9 +439,8 @@ async fn jobs_in_the_hash_layout_move_when_a_store_opens() {
         .await
         .expect("write the old layout");
 
-    let store: std::sync::Arc<dyn chime_store::Store> = std::sync::Arc::new(
-        RedisStore::open(&space.url).await.expect("reopen"),
-    );
+    let store: std::sync::Arc<dyn chime_store::Store> =
+        std::sync::Arc::new(RedisStore::open(&space.url).await.expect("reopen"));
     let left: Vec<String> = redis::cmd("KEYS")
         .arg(key("j:*"))
         .query_async(&mut conn)
@@ -473,8 +472,16 @@ async fn jobs_in_the_hash_layout_move_when_a_store_opens() {
     );
     let r = store.jobs_get(running).await.expect("get").expect("kept");
     assert_eq!(
-        (r.worker.as_deref(), r.lease_expires_at, r.job.payload.clone()),
-        (Some("w1"), Some(conformance::secs(t, 30)), serde_json::json!({"n": 1}))
+        (
+            r.worker.as_deref(),
+            r.lease_expires_at,
+            r.job.payload.clone()
+        ),
+        (
+            Some("w1"),
+            Some(conformance::secs(t, 30)),
+            serde_json::json!({"n": 1})
+        )
     );
     let open = store.attempts_list(running).await.expect("attempts");
     assert_eq!(
@@ -486,7 +493,12 @@ async fn jobs_in_the_hash_layout_move_when_a_store_opens() {
     let done = store.attempts_list(finished).await.expect("attempts");
     assert_eq!(
         done.iter()
-            .map(|a| (a.attempt, a.worker.as_str(), a.finished_at, a.output.as_deref()))
+            .map(|a| (
+                a.attempt,
+                a.worker.as_str(),
+                a.finished_at,
+                a.output.as_deref()
+            ))
             .collect::<Vec<_>>(),
         vec![(1, "w2", Some(conformance::secs(t, -3)), Some("ok"))]
     );
@@ -494,7 +506,10 @@ async fn jobs_in_the_hash_layout_move_when_a_store_opens() {
     // The waiting jobs claim in priority order.
     let claimed = conformance::jobs::claim(&store, &["q"], 10, t, 30).await;
     assert_eq!(
-        claimed.iter().map(|c| (c.job.id.as_str(), c.job.attempt)).collect::<Vec<_>>(),
+        claimed
+            .iter()
+            .map(|c| (c.job.id.as_str(), c.job.attempt))
+            .collect::<Vec<_>>(),
         vec![(waiting, 1), (low, 1)]
     );
     let applied = store
@@ -537,7 +552,10 @@ async fn jobs_in_the_hash_layout_move_when_a_store_opens() {
     );
     // Its lease is gone with it: nothing expires later.
     assert!(store
-        .jobs_rescue(chime_store::JobsRescue { limit: 10, now: Some(conformance::secs(t, 25)) })
+        .jobs_rescue(chime_store::JobsRescue {
+            limit: 10,
+            now: Some(conformance::secs(t, 25))
+        })
         .await
         .expect("rescue")
         .is_empty());

@@ -8,16 +8,16 @@ use std::borrow::Cow;
 
 /// One record: a JSON object of field → value, borrowed from a script's
 /// reply where it can be (a claim's reply holds hundreds), and the values
-/// of fields the record leaves out (a job hash does not store defaults).
+/// of fields the record leaves out (a job's spec does not store defaults).
 pub struct Fields<'a>(
     pub Cow<'a, Map<String, Value>>,
     Option<&'static Map<String, Value>>,
 );
 
-/// Job hash fields at these values are not stored: a typical job's hash
+/// Job spec fields at these values are not stored: a typical job's spec
 /// then holds about half its fields, which Redis writes, reads and keeps
-/// once per job. The values are the store's own, fixed for the hashes
-/// already written, whatever the job template's defaults become. lib.lua's
+/// once per job. The values are the store's own, fixed for the specs
+/// already written, whatever the job template's defaults become. lib_jobs.lua's
 /// JOB_DEFAULTS holds the same table.
 pub const JOB_DEFAULTS: [(&str, &str); 8] = [
     ("attempt", "0"),
@@ -47,7 +47,7 @@ impl<'a> Fields<'a> {
         Fields(Cow::Borrowed(map), None)
     }
 
-    /// The record read as a job hash: absent fields take JOB_DEFAULTS.
+    /// The record read as a job's: absent fields take JOB_DEFAULTS.
     pub fn job(self) -> Fields<'a> {
         Fields(self.0, Some(&JOB_DEFAULT_VALUES))
     }
@@ -102,9 +102,9 @@ impl Cols for Fields<'_> {
     }
 }
 
-/// A job's hash as a claim's reply gives it, read in place: its field and
-/// value strings in turn, under the fields the claim itself set and over
-/// JOB_DEFAULTS. A claim returns hundreds of jobs, and a map built per job
+/// A job's spec as a claim's reply gives it, read in place: its field and
+/// value strings in turn, under the fields the claim itself set (and the
+/// job's state holds) and over JOB_DEFAULTS. A claim returns hundreds of jobs, and a map built per job
 /// was most of what a claim cost the client.
 pub struct FlatJob<'a> {
     pub set: &'a [(&'static str, &'a str)],

@@ -660,7 +660,8 @@ impl Store for RedisStore {
         // carries itself (lib_jobs.lua): open while it runs, ended once it
         // finished.
         if let Some(Value::Object(j)) = reply.get("job") {
-            let latest = LATEST_ATTEMPT.map(|f| j.get(f).and_then(Value::as_str).map(str::to_string));
+            let latest =
+                LATEST_ATTEMPT.map(|f| j.get(f).and_then(Value::as_str).map(str::to_string));
             if let Some((n, doc)) = latest_attempt(&latest)? {
                 map.entry(n).or_insert(doc);
             }

@@ -20,7 +20,7 @@ use redis::Value as Reply;
 
 /// A job's score in its queue's ready set: priority (highest first), then
 /// run_at, exact in a double (2001 priorities x 2^42 ms, 139 years from
-/// 2020). lib.lua's ready_score is the same formula, for jobs it moves.
+/// 2020). lib_jobs.lua's ready_score is the same formula, for jobs it moves.
 pub fn ready_score(priority: i32, run_at_ms: i64) -> String {
     const EPOCH: i64 = 1_577_836_800_000;
     let offset = (run_at_ms - EPOCH).max(0);
@@ -464,14 +464,79 @@ mod tests {
         let [id, _, queue, schedule, unique, run_at, _, spec, state] = &out[..] else {
             panic!("{out:?}")
         };
-        assert_eq!((id.as_str(), schedule.as_str(), unique.as_str()), ("j1", "", ""));
+        assert_eq!(
+            (id.as_str(), schedule.as_str(), unique.as_str()),
+            ("j1", "", "")
+        );
         let fields: Vec<String> = serde_json::from_str(&format!("{spec}]")).unwrap();
-        assert!(fields.chunks(2).any(|f| f == ["queue", queue.as_str()]), "{fields:?}");
-        assert!(fields.chunks(2).any(|f| f == ["priority", "-3"]), "{fields:?}");
-        assert!(!fields.iter().any(|f| f == "namespace"), "defaults stay out: {fields:?}");
+        assert!(
+            fields.chunks(2).any(|f| f == ["queue", queue.as_str()]),
+            "{fields:?}"
+        );
+        assert!(
+            fields.chunks(2).any(|f| f == ["priority", "-3"]),
+            "{fields:?}"
+        );
+        assert!(
+            !fields.iter().any(|f| f == "namespace"),
+            "defaults stay out: {fields:?}"
+        );
         assert_eq!(state, &format!("pending,0,,{run_at},-3,,,,,----"));
         let waited = Waited::parse(state.splitn(4, ',').nth(3).unwrap()).unwrap();
-        assert_eq!((waited.run_at, waited.max_attempts, waited.last_error), (run_at.as_str(), None, None));
+        assert_eq!(
+            (waited.run_at, waited.max_attempts, waited.last_error),
+            (run_at.as_str(), None, None)
+        );
+    }
+
+    /// A completion of a held job in the batch's queue with nothing more
+    /// to say is four strings and an empty fifth; any more is packed with
+    /// byte lengths, so any text fits.
+    #[test]
+    fn completions_pack_only_what_they_have() {
+        use crate::params::{Completion, JobCompletion};
+        use chime_core::model::AttemptOutcome;
+        let reply = vec![
+            bulk("1774747800100"),
+            bulk("1774747830100"),
+            bulk("j1"),
+            bulk(r#"["queue","q","kind","k","created_at","1"]"#),
+            bulk("running,1,t1,1774747800000,0,,,,,----"),
+        ];
+        let held = std::sync::Arc::new(claimed(reply, "w1", "t1").unwrap().remove(0).job);
+        let done = |error: Option<&str>, held: Option<std::sync::Arc<chime_core::model::Job>>| {
+            JobCompletion {
+                job_id: "j1".into(),
+                lease_token: "t1".into(),
+                completion: Completion::Succeeded,
+                outcome: AttemptOutcome::Succeeded,
+                error: error.map(str::to_string),
+                output: None,
+                held,
+            }
+        };
+        let batch = [done(None, Some(held.clone())), done(Some("é, x"), None)];
+        let queue = completions_queue(&batch);
+        assert_eq!(queue, Some("q"));
+        let mut out = Vec::new();
+        for c in &batch {
+            completion_args(c, queue, &mut out);
+        }
+        assert_eq!(
+            out,
+            [
+                "j1",
+                "t1",
+                "succeeded",
+                "succeeded",
+                "",
+                "j1",
+                "t1",
+                "succeeded",
+                "succeeded",
+                "-5:\u{e9}, x-----"
+            ]
+        );
     }
 
     fn bulk(s: &str) -> Reply {

@@ -247,22 +247,45 @@ pub async fn a_claims_jobs_keep_their_own_leases(store: Arc<dyn Store>) {
     let t = base(&store).await;
     let ids = enqueue(
         &store,
-        vec![new_job("q", secs(t, -3)), new_job("q", secs(t, -2)), new_job("q", secs(t, -1))],
+        vec![
+            new_job("q", secs(t, -3)),
+            new_job("q", secs(t, -2)),
+            new_job("q", secs(t, -1)),
+        ],
     )
     .await;
     let got = claim(&store, &["q"], 3, t, 30).await;
-    assert_eq!(ids_of(&got), ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        ids_of(&got),
+        ids.iter().map(String::as_str).collect::<Vec<_>>()
+    );
     let [kept, left, done] = &got[..] else {
         panic!("{got:?}")
     };
-    assert_eq!(heartbeat(&store, kept, secs(t, 20)).await.unwrap(), secs(t, 50));
-    complete(&store, done, Completion::Succeeded, AttemptOutcome::Succeeded, secs(t, 25))
-        .await
-        .expect("done under the claim's lease");
+    assert_eq!(
+        heartbeat(&store, kept, secs(t, 20)).await.unwrap(),
+        secs(t, 50)
+    );
+    complete(
+        &store,
+        done,
+        Completion::Succeeded,
+        AttemptOutcome::Succeeded,
+        secs(t, 25),
+    )
+    .await
+    .expect("done under the claim's lease");
     assert!(rescue(&store, secs(t, 29)).await.is_empty());
     // The claim's lease ends for the job no heartbeat kept.
     assert_eq!(rescue(&store, secs(t, 31)).await, vec![left.job.id.clone()]);
-    let late = complete(&store, left, Completion::Succeeded, AttemptOutcome::Succeeded, secs(t, 32)).await;
+    let late = complete(
+        &store,
+        left,
+        Completion::Succeeded,
+        AttemptOutcome::Succeeded,
+        secs(t, 32),
+    )
+    .await;
     assert!(matches!(late, Err(StoreError::LeaseLost)), "{late:?}");
     let running = store.jobs_get(&kept.job.id).await.unwrap().unwrap();
     assert_eq!(
@@ -270,15 +293,27 @@ pub async fn a_claims_jobs_keep_their_own_leases(store: Arc<dyn Store>) {
         (JobState::Running, Some(secs(t, 50)))
     );
     // A second heartbeat extends the job's own lease again.
-    assert_eq!(heartbeat(&store, kept, secs(t, 45)).await.unwrap(), secs(t, 75));
+    assert_eq!(
+        heartbeat(&store, kept, secs(t, 45)).await.unwrap(),
+        secs(t, 75)
+    );
     assert!(rescue(&store, secs(t, 60)).await.is_empty());
-    complete(&store, kept, Completion::Succeeded, AttemptOutcome::Succeeded, secs(t, 70))
-        .await
-        .expect("done under its own lease");
+    complete(
+        &store,
+        kept,
+        Completion::Succeeded,
+        AttemptOutcome::Succeeded,
+        secs(t, 70),
+    )
+    .await
+    .expect("done under its own lease");
     assert!(rescue(&store, secs(t, 100)).await.is_empty());
     let attempts = store.attempts_list(&kept.job.id).await.unwrap();
     assert_eq!(
-        attempts.iter().map(|a| (a.attempt, a.started_at, a.finished_at)).collect::<Vec<_>>(),
+        attempts
+            .iter()
+            .map(|a| (a.attempt, a.started_at, a.finished_at))
+            .collect::<Vec<_>>(),
         vec![(1, t, Some(secs(t, 70)))]
     );
 }

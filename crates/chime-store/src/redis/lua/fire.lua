@@ -7,7 +7,7 @@
 --   expected_version, next_fire_at ('' for none), overlap, the number of
 --   occurrences; then per occurrence: scheduled_for, its ledger entry up to
 --   its recording time, the entry to record instead if overlap skips its
---   job ('' where it cannot), then '1' and the job to make (lib.lua's
+--   job ('' where it cannot), then '1' and the job to make (lib_jobs.lua's
 --   insert_job) or '0'.
 -- Returns: an array with one array per fire: {'applied', skipped_overlap
 --   (0|1), job ids made...}, {'duplicate'} or {'stale_epoch'}.

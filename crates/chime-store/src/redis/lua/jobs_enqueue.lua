@@ -1,6 +1,6 @@
 -- Inserts new jobs; a job whose unique key an active job holds is not
 -- inserted and that job's id is returned instead.
--- ARGV: {now|null}, then the jobs one after another (lib.lua's insert_job).
+-- ARGV: {now|null}, then the jobs one after another (lib_jobs.lua's insert_job).
 -- Returns: an array of id, duplicate (0|1) per job, in the order given.
 local now = now_ms()
 local out = {}
