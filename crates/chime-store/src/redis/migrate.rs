@@ -47,43 +47,50 @@ pub async fn run(store: &RedisStore) -> Result<()> {
     Ok(())
 }
 
-/// One page of the keys under `prefix`, with the ids after it.
-async fn scan(store: &RedisStore, prefix: &str, cursor: u64) -> Result<(u64, Vec<String>)> {
+/// Offers every id stored under `kind:` to `adopt`, a page of keys at a
+/// time; returns how many it moved.
+async fn move_each<F, Fut>(store: &RedisStore, kind: &str, mut adopt: F) -> Result<usize>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<bool>>,
+{
+    let prefix = store.key(&[kind, ""]);
     let mut conn = store.conn.clone();
-    let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-        .arg(cursor)
-        .arg("MATCH")
-        .arg(format!("{prefix}*"))
-        .arg("COUNT")
-        .arg(1000)
-        .query_async(&mut conn)
-        .await
-        .map_err(StoreError::backend)?;
-    let ids = keys
-        .iter()
-        .filter_map(|k| k.strip_prefix(prefix).map(str::to_string))
-        .collect();
-    Ok((next, ids))
-}
-
-async fn jobs(store: &RedisStore) -> Result<()> {
-    let prefix = store.key(&["j", ""]);
     let (mut cursor, mut moved) = (0u64, 0usize);
     loop {
-        let (next, ids) = scan(store, &prefix, cursor).await?;
-        for id in ids {
-            let reply = store
-                .call(&store.scripts.job_adopt, json!({"id": id}))
-                .await?;
-            if reply.get("adopted").and_then(Value::as_bool) == Some(true) {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await
+            .map_err(StoreError::backend)?;
+        for id in keys.iter().filter_map(|k| k.strip_prefix(&prefix)) {
+            if adopt(id.to_string()).await? {
                 moved += 1;
             }
         }
         cursor = next;
         if cursor == 0 {
-            break;
+            return Ok(moved);
         }
     }
+}
+
+fn adopted(reply: &Value) -> bool {
+    reply.get("adopted").and_then(Value::as_bool) == Some(true)
+}
+
+async fn jobs(store: &RedisStore) -> Result<()> {
+    let moved = move_each(store, "j", |id| async move {
+        let reply = store
+            .call(&store.scripts.job_adopt, json!({"id": id}))
+            .await?;
+        Ok(adopted(&reply))
+    })
+    .await?;
     if moved > 0 {
         tracing::info!(jobs = moved, "moved jobs into the current Redis layout");
     }
@@ -91,20 +98,17 @@ async fn jobs(store: &RedisStore) -> Result<()> {
 }
 
 async fn schedules(store: &RedisStore) -> Result<()> {
-    let mut conn = store.conn.clone();
     let prefix = store.key(&["s", ""]);
-    let (mut cursor, mut moved) = (0u64, 0usize);
-    loop {
-        let (next, ids) = scan(store, &prefix, cursor).await?;
-        for id in ids {
-            let k = format!("{prefix}{id}");
-            let id = id.as_str();
+    let moved = move_each(store, "s", |id| {
+        let k = format!("{prefix}{id}");
+        async move {
+            let mut conn = store.conn.clone();
             let raw: Option<String> = redis::cmd("GET")
                 .arg(&k)
                 .query_async(&mut conn)
                 .await
                 .map_err(StoreError::backend)?;
-            let Some(raw) = raw else { continue };
+            let Some(raw) = raw else { return Ok(false) };
             let old = Old::parse(&raw).ok_or_else(|| {
                 StoreError::corrupt(format!("schedule {id} in the old layout: {raw:.80?}"))
             })?;
@@ -112,22 +116,18 @@ async fn schedules(store: &RedisStore) -> Result<()> {
             let reply = store
                 .call(
                     &store.scripts.schedule_adopt,
-                    json!({"id": id, "key": schedule_key::of(id), "raw": raw,
+                    json!({"id": id, "key": schedule_key::of(&id), "raw": raw,
                            "bucket": old.bucket, "paused": old.paused, "version": old.version,
                            "next_fire_at": old.next, "created_at": old.created, "updated_at": old.updated,
                            "ref": parts.reference, "template": parts.template, "name": parts.name,
                            "payload": parts.payload}),
                 )
                 .await?;
-            if reply.get("adopted").and_then(Value::as_bool) == Some(true) {
-                moved += 1;
-            }
+            Ok(adopted(&reply))
         }
-        cursor = next;
-        if cursor == 0 {
-            break;
-        }
-    }
+    })
+    .await?;
+    let mut conn = store.conn.clone();
     let _: () = redis::cmd("DEL")
         .arg(store.key(&["sched"]))
         .query_async(&mut conn)
