@@ -35,10 +35,8 @@ if j.state == 'running' then
   end
   local own = (j.lease_token or '') .. '/' .. A.id
   local expires = j.lease_expires_at or '0'
-  redis.call('HSET', JL, own, expires .. ',' .. (j.started_at or '') .. ',1,' .. (j.worker or ''))
-  redis.call('HSET', JLI, own, A.id)
   redis.call('ZREM', RUNNING, A.id)
-  redis.call('ZADD', RUNNING, expires, own)
+  lease_put(own, expires, j.started_at or '', 1, j.worker or '', A.id)
   j.lease, j.started_at, j.worker = own, nil, nil
 elseif j.state == 'pending' then
   clear_attempt(j)

@@ -13,8 +13,6 @@ local own = A.token .. '/' .. A.id
 if lease ~= own then
   lease_release(lease)
   redis.call('HSET', JT, A.id, 'running,' .. attempt .. ',' .. own .. ',' .. rest)
-  redis.call('HSET', JLI, own, A.id)
 end
-redis.call('HSET', JL, own, expires .. ',' .. l.started .. ',1,' .. l.worker)
-redis.call('ZADD', RUNNING, expires, own)
+lease_put(own, expires, l.started, 1, l.worker, A.id)
 return reply({expires_at = tonumber(expires)})

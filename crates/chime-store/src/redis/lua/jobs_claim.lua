@@ -110,9 +110,7 @@ if #picked > 0 then
   end
   if w > 0 then
     hset_pairs(JT, written, w)
-    redis.call('HSET', JL, token, expires_s .. ',' .. now_s .. ',' .. #ids .. ',' .. A.worker)
-    redis.call('HSET', JLI, token, table.concat(ids, ','))
-    redis.call('ZADD', RUNNING, expires_s, token)
+    lease_put(token, expires_s, now_s, #ids, A.worker, table.concat(ids, ','))
   end
 end
 for _, l in ipairs(lists) do

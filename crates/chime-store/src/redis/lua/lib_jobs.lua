@@ -9,8 +9,10 @@
 --   jt[id]: its state, "state,attempt,lease,run_at,priority,max_attempts,
 --     started_at,finished_at,outcome," then four texts: last_error,
 --     worker, attempt_error, output, each '-' for none or "<bytes>:<text>".
---     max_attempts '' is the spec's. A waiting job has no lease, start,
---     finish, outcome, worker, attempt error or output.
+--     max_attempts '' is the spec's; the priority is the spec's too, kept
+--     here because a claim that moves delayed jobs to the ready set reads
+--     it, and a spec is JSON. A waiting job has no lease, start, finish,
+--     outcome, worker, attempt error or output.
 -- A running job's lease is its claim's: `lease` names an entry of jl,
 -- "expires,started,open,worker" (open: its jobs not yet finished), with
 -- the entry's job ids in jli and the entry itself in the running index,
@@ -57,6 +59,8 @@ end
 
 ---------------------------------------------------------------- state texts
 
+local find, sub = string.find, string.sub
+
 local function T(v)
   if v == nil or v == NULL or v == false then return '-' end
   v = tostring(v)
@@ -67,26 +71,25 @@ end
 local function texts(s, at, n)
   local out = {}
   for k = 1, n do
-    if string.sub(s, at, at) == '-' then
+    if sub(s, at, at) == '-' then
       at = at + 1
     else
-      local colon = string.find(s, ':', at, true)
+      local colon = find(s, ':', at, true)
       if not colon then return nil end
-      local len = tonumber(string.sub(s, at, colon - 1))
+      local len = tonumber(sub(s, at, colon - 1))
       if not len then return nil end
-      out[k] = string.sub(s, colon + 1, colon + len)
+      out[k] = sub(s, colon + 1, colon + len)
       at = colon + len + 1
     end
   end
   return out
 end
 
--- A state's first fields, cut by plain finds: string.match on the hot
--- paths was a sixth of Redis's instructions per job (its pattern engine
--- tests each character apart). When `s` is in state `st` (given as
--- 'pending,' or 'running,'): its attempt, its lease and where its run_at
--- starts.
-local find, sub = string.find, string.sub
+-- A state's first fields, cut by plain finds rather than string.match,
+-- whose pattern engine tests each character apart (the gain was within
+-- the noise of an instruction count: docs/decisions.md, fifteenth pass).
+-- When `s` is in state `st` (given as 'pending,' or 'running,'): its
+-- attempt, its lease and where its run_at starts.
 local function state_cut(s, st)
   local n = #st
   if not s or sub(s, 1, n) ~= st then return nil end
@@ -114,8 +117,14 @@ local function state_read(s, j)
   return true
 end
 
+local function opt_text(v)
+  if present(v) then return text(v) end
+  return ''
+end
+
+-- jobs_complete.lua writes a finished state by hand in the same layout:
+-- building `j` per job there cost more than the rest of the completion.
 local function state_text(j)
-  local opt_text = function(v) if present(v) then return text(v) end return '' end
   return j.state .. ',' .. text(j.attempt) .. ',' .. (j.lease or '') .. ',' .. text(j.run_at) .. ','
     .. text(j.priority) .. ',' .. opt_text(j.max_attempts) .. ',' .. opt_text(j.started_at) .. ','
     .. opt_text(j.finished_at) .. ',' .. (some(j.outcome) or '') .. ',' .. T(some(j.last_error))
@@ -161,6 +170,18 @@ local function lease_release(name)
   if l then l.done = l.done + 1 end
 end
 
+local function lease_text(expires, started, open, worker)
+  return expires .. ',' .. started .. ',' .. open .. ',' .. worker
+end
+
+-- A new lease `name` over the job ids `ids` (joined by ','), until
+-- `expires` (text).
+local function lease_put(name, expires, started, open, worker, ids)
+  redis.call('HSET', JL, name, lease_text(expires, started, open, worker))
+  redis.call('HSET', JLI, name, ids)
+  redis.call('ZADD', RUNNING, expires, name)
+end
+
 local function lease_drop(name)
   redis.call('HDEL', JL, name)
   redis.call('HDEL', JLI, name)
@@ -173,7 +194,7 @@ before_flush = function()
       if l.open - l.done <= 0 then
         lease_drop(name)
       else
-        redis.call('HSET', JL, name, l.e .. ',' .. l.started .. ',' .. (l.open - l.done) .. ',' .. l.worker)
+        redis.call('HSET', JL, name, lease_text(l.e, l.started, l.open - l.done, l.worker))
       end
     end
   end
