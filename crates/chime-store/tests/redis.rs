@@ -92,6 +92,123 @@ async fn raw_access() -> (
     (space, Arc::new(store), conn)
 }
 
+/// A queue's finished index as earlier versions kept it (a sorted set by
+/// finish time) becomes its finished list when a store opens, in more than
+/// one page: oldest first, each id after a mark of its time, so retention
+/// removes the same jobs it would have.
+#[tokio::test]
+async fn finished_indexes_move_to_lists_when_a_store_opens() {
+    use chime_core::model::AttemptOutcome;
+    use chime_store::{Completion, JobCompletion, JobsComplete, RetentionPrune};
+    let (space, store, mut conn) = raw_access().await;
+    let t = conformance::base(&store).await;
+    let key = |parts: &str| format!("{{{}}}:{parts}", space.prefix);
+    let at = |s: i64| conformance::secs(t, s).as_millisecond();
+    store
+        .jobs_enqueue(vec![conformance::new_job("q", t)])
+        .await
+        .expect("enqueue");
+    let c = conformance::jobs::claim(&store, &["q"], 1, t, 30)
+        .await
+        .remove(0);
+    let applied = store
+        .jobs_complete(JobsComplete {
+            completions: vec![JobCompletion {
+                job_id: c.job.id.clone(),
+                lease_token: c.lease_token.clone(),
+                completion: Completion::Succeeded,
+                outcome: AttemptOutcome::Succeeded,
+                error: None,
+                output: None,
+                held: None,
+            }],
+            now: Some(conformance::secs(t, -30)),
+        })
+        .await
+        .expect("complete");
+    assert!(applied[0].is_ok());
+    // The old index: the real job among 6,000 ids of jobs long gone, at
+    // three times, the oldest split across the migration's pages.
+    let mut old: Vec<(i64, String)> = (0..6000)
+        .map(|i| {
+            let s = match i {
+                0..1500 => -30,
+                1500..4000 => -25,
+                _ => -20,
+            };
+            (at(s), format!("x{i:05}"))
+        })
+        .collect();
+    old.push((at(-30), c.job.id.clone()));
+    let mut zadd = redis::cmd("ZADD");
+    zadd.arg(key("fin:q"));
+    for (score, id) in &old {
+        zadd.arg(score).arg(id);
+    }
+    let _: () = redis::pipe()
+        .cmd("DEL")
+        .arg(key("fl:q"))
+        .ignore()
+        .add_command(zadd)
+        .ignore()
+        .cmd("SET")
+        .arg(key("layout"))
+        .arg("job-records")
+        .ignore()
+        .query_async(&mut conn)
+        .await
+        .expect("write the old layout");
+
+    let store: Arc<dyn chime_store::Store> =
+        Arc::new(RedisStore::open(&space.url).await.expect("reopen"));
+    let (gone, layout): (bool, String) = redis::pipe()
+        .exists(key("fin:q"))
+        .get(key("layout"))
+        .query_async(&mut conn)
+        .await
+        .expect("read");
+    assert_eq!((gone, layout.as_str()), (false, "finished-lists"));
+    let list: Vec<String> = redis::cmd("LRANGE")
+        .arg(key("fl:q"))
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut conn)
+        .await
+        .expect("list");
+    assert!(list[0].starts_with('@'), "{:?}", &list[..3]);
+    let mut read = Vec::new();
+    let mut mark = 0;
+    for e in &list {
+        match e.strip_prefix('@') {
+            Some(m) => mark = m.parse().expect("mark"),
+            None => read.push((mark, e.clone())),
+        }
+    }
+    // ZADD orders equal times by id, as the old index did.
+    old.sort();
+    assert_eq!(read, old);
+    // Retention reaches the real job, passing the ids of jobs gone.
+    let prune = |before: i64| RetentionPrune {
+        jobs_finished_before: conformance::secs(t, before),
+        queues_finished_before: Vec::new(),
+        occurrences_before: conformance::secs(t, -3600),
+        limit: 5000,
+    };
+    assert_eq!(
+        store.retention_prune(prune(-22)).await.expect("prune").jobs,
+        1
+    );
+    assert_eq!(store.jobs_get(&c.job.id).await.expect("get"), None);
+    let head: Vec<String> = redis::cmd("LRANGE")
+        .arg(key("fl:q"))
+        .arg(0)
+        .arg(0)
+        .query_async(&mut conn)
+        .await
+        .expect("head");
+    assert_eq!(head, vec![format!("@{}", at(-20))]);
+}
+
 /// Schedules stored by earlier versions (a string key per schedule, as a
 /// JSON object or a numeric header and the spec; listed and indexed by
 /// id) move into today's layout when a store opens: they read, list,

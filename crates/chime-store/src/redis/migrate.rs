@@ -4,7 +4,9 @@
 //!   indexed by their 36-character id (about 540 bytes each, where today's
 //!   layout, schedule_record.rs, takes about 280);
 //! * jobs, once one hash of fields per job, `j:<id>`, now a spec and a
-//!   state in hashes every job shares (lua/lib_jobs.lua).
+//!   state in hashes every job shares (lua/lib_jobs.lua);
+//! * each queue's finished index, once a sorted set `fin:<queue>`, now a
+//!   list `fl:<queue>` (lua/lib_jobs.lua's finished_push).
 //!
 //! Each record moves in one script that checks it is still there (and,
 //! for a schedule, still the one read), so instances opening together
@@ -19,7 +21,7 @@ use serde_json::{json, Value};
 
 /// The layouts `layout` has named, oldest first: each once every record
 /// of an earlier one had moved.
-const LAYOUTS: [&str; 2] = ["schedule-records", "job-records"];
+const LAYOUTS: [&str; 3] = ["schedule-records", "job-records", "finished-lists"];
 
 pub async fn run(store: &RedisStore) -> Result<()> {
     let mut conn = store.conn.clone();
@@ -37,6 +39,9 @@ pub async fn run(store: &RedisStore) -> Result<()> {
     }
     if reached.is_none_or(|r| r < 1) {
         jobs(store).await?;
+    }
+    if reached.is_none_or(|r| r < 2) {
+        finished(store).await?;
     }
     let _: () = redis::cmd("SET")
         .arg(&layout_key)
@@ -93,6 +98,38 @@ async fn jobs(store: &RedisStore) -> Result<()> {
     .await?;
     if moved > 0 {
         tracing::info!(jobs = moved, "moved jobs into the current Redis layout");
+    }
+    Ok(())
+}
+
+async fn finished(store: &RedisStore) -> Result<()> {
+    let mut conn = store.conn.clone();
+    let queues: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(store.key(&["queues"]))
+        .query_async(&mut conn)
+        .await
+        .map_err(StoreError::backend)?;
+    let mut moved = 0;
+    for queue in queues {
+        // A page per script keeps Redis free for others between pages.
+        loop {
+            let reply = store
+                .call(
+                    &store.scripts.finished_adopt,
+                    json!({"queue": queue, "limit": 5000}),
+                )
+                .await?;
+            match reply.get("moved").and_then(Value::as_u64) {
+                Some(n) if n > 0 => moved += n,
+                _ => break,
+            }
+        }
+    }
+    if moved > 0 {
+        tracing::info!(
+            jobs = moved,
+            "moved finished-job indexes into the current Redis layout"
+        );
     }
     Ok(())
 }

@@ -27,7 +27,7 @@ use chime_core::model::{Attempt, Backoff, Job, JobState, Occurrence, Schedule, T
 use fields::{record, records, values, Fields};
 use jiff::Timestamp;
 use redis::aio::ConnectionManager;
-use scripts::Scripts;
+use scripts::{Function, Scripts};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +70,34 @@ fn parse_url(url: &str) -> (String, String) {
     (url, prefix)
 }
 
+/// The library names in a FUNCTION LIST reply: each library is a map (or,
+/// in RESP2, a flat array of names and values) with `library_name`.
+fn library_names(listed: &redis::Value) -> Vec<String> {
+    use redis::Value as V;
+    let text = |v: &V| match v {
+        V::BulkString(b) => String::from_utf8(b.clone()).ok(),
+        V::SimpleString(s) => Some(s.clone()),
+        _ => None,
+    };
+    let V::Array(libraries) = listed else {
+        return Vec::new();
+    };
+    libraries
+        .iter()
+        .filter_map(|library| match library {
+            V::Array(flat) => flat
+                .chunks(2)
+                .find(|pair| text(&pair[0]).as_deref() == Some("library_name"))
+                .and_then(|pair| pair.get(1).and_then(text)),
+            V::Map(pairs) => pairs
+                .iter()
+                .find(|(k, _)| text(k).as_deref() == Some("library_name"))
+                .and_then(|(_, v)| text(v)),
+            _ => None,
+        })
+        .collect()
+}
+
 impl RedisStore {
     /// Connects to `redis://…` (`rediss://` for TLS is not built in) and
     /// checks the server's persistence.
@@ -95,6 +123,8 @@ impl RedisStore {
             list_slice: LIST_SLICE,
         };
         store.check_persistence().await;
+        store.load_library().await?;
+        store.delete_other_libraries().await?;
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -132,26 +162,82 @@ impl RedisStore {
         }
     }
 
+    /// Loads chime's function library unless Redis holds it already. Redis
+    /// keeps a library until it is deleted or flushed (and across restarts
+    /// when it persists); libraries of other chime versions are deleted, so
+    /// they do not pile up over upgrades: an instance of such a version
+    /// still running loads its own again at its next call.
+    async fn load_library(&self) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let loaded: redis::RedisResult<String> = redis::cmd("FUNCTION")
+            .arg("LOAD")
+            .arg(&self.scripts.library)
+            .query_async(&mut conn)
+            .await;
+        match loaded {
+            Ok(_) => {}
+            Err(e) if e.to_string().contains("already exists") => {}
+            Err(e) => return Err(StoreError::backend(e)),
+        }
+        Ok(())
+    }
+
+    /// Deletes the function libraries of other chime versions.
+    async fn delete_other_libraries(&self) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let listed: redis::Value = redis::cmd("FUNCTION")
+            .arg("LIST")
+            .arg("LIBRARYNAME")
+            .arg("chime_")
+            .query_async(&mut conn)
+            .await
+            .map_err(StoreError::backend)?;
+        for name in library_names(&listed) {
+            if name.starts_with("chime_") && name != self.scripts.library_name {
+                let deleted: redis::RedisResult<()> = redis::cmd("FUNCTION")
+                    .arg("DELETE")
+                    .arg(&name)
+                    .query_async(&mut conn)
+                    .await;
+                // Another instance starting may have deleted it first.
+                if let Err(e) = deleted {
+                    tracing::debug!(library = %name, error = %e, "could not delete a function library");
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs one script with `args` as its JSON parameters and, for the hot
     /// scripts, `plain` after them (see wire.rs).
     async fn invoke<T: redis::FromRedisValue>(
         &self,
-        script: &redis::Script,
+        script: &Function,
         args: Value,
         plain: Vec<String>,
     ) -> Result<T> {
-        let mut conn = self.conn.clone();
-        script
-            .key(&self.prefix)
+        let mut cmd = redis::cmd("FCALL");
+        cmd.arg(&script.name)
+            .arg(1)
+            .arg(&self.prefix)
             .arg(args.to_string())
-            .arg(plain)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(StoreError::backend)
+            .arg(plain);
+        let mut conn = self.conn.clone();
+        match cmd.query_async(&mut conn).await {
+            // Redis lost the library: restarted without persistence,
+            // flushed, or another version's instance deleted it.
+            Err(e) if e.to_string().contains("Function not found") => {
+                self.load_library().await?;
+                cmd.query_async(&mut conn)
+                    .await
+                    .map_err(StoreError::backend)
+            }
+            done => done.map_err(StoreError::backend),
+        }
     }
 
     /// Runs one script that replies with a JSON document.
-    async fn call(&self, script: &redis::Script, args: Value) -> Result<Value> {
+    async fn call(&self, script: &Function, args: Value) -> Result<Value> {
         let raw: String = self.invoke(script, args, Vec::new()).await?;
         serde_json::from_str(&raw).map_err(|e| StoreError::corrupt(format!("script reply: {e}")))
     }

@@ -1,5 +1,5 @@
 use super::*;
-use chime_core::model::{AttemptOutcome, OccurrenceOutcome, Overlap};
+use chime_core::model::{AttemptOutcome, JobState, OccurrenceOutcome, Overlap};
 use chime_store::{
     Completion, FireBatch, JobCompletion, JobsClaim, JobsComplete, NewOccurrence, OccurrencesList,
     QueueStats, RetentionPrune, ScheduleCreate, ScheduleFire,
@@ -236,6 +236,86 @@ pub async fn retention_prunes_finished_jobs_and_ledger(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Retention after a finished job was retried or deleted: the retried one
+/// stays until its new finish ages past the cutoff, the deleted one is not
+/// counted, and a pass cut short by its limit resumes where it stopped.
+pub async fn retention_follows_retried_and_deleted_jobs(store: Arc<dyn Store>) {
+    let t = base(&store).await;
+    let mut jobs: Vec<NewJob> = (0..5).map(|_| new_job("r", t)).collect();
+    for j in &mut jobs {
+        j.job.max_attempts = 1;
+    }
+    store.jobs_enqueue(jobs).await.unwrap();
+    let claim = |at: Timestamp| {
+        store.jobs_claim(JobsClaim {
+            due_by: None,
+            due_after: None,
+            queues: vec!["r".into()],
+            limit: 10,
+            worker: "w".into(),
+            lease: SignedDuration::from_secs(30),
+            now: Some(at),
+        })
+    };
+    let finish = |claimed: &[chime_store::ClaimedJob], at: Timestamp| {
+        store.jobs_complete(JobsComplete {
+            completions: claimed
+                .iter()
+                .map(|c| JobCompletion {
+                    job_id: c.job.id.clone(),
+                    lease_token: c.lease_token.clone(),
+                    completion: Completion::Succeeded,
+                    outcome: AttemptOutcome::Succeeded,
+                    error: None,
+                    output: None,
+                    held: Some(std::sync::Arc::new(c.job.clone())),
+                })
+                .collect(),
+            now: Some(at),
+        })
+    };
+    let claimed = claim(t).await.unwrap();
+    assert_eq!(claimed.len(), 5);
+    // All five finish together, long before the cutoffs below.
+    let applied = finish(&claimed, secs(t, -100)).await.unwrap();
+    assert!(applied.iter().all(Result::is_ok));
+    let ids: Vec<String> = claimed.iter().map(|c| c.job.id.clone()).collect();
+    store.jobs_retry(&ids[0]).await.unwrap();
+    assert!(store.jobs_delete(&ids[1]).await.unwrap());
+    let prune = |before: Timestamp, limit: u32| {
+        store.retention_prune(RetentionPrune {
+            jobs_finished_before: before,
+            queues_finished_before: Vec::new(),
+            occurrences_before: secs(t, -3600),
+            limit,
+        })
+    };
+    for _ in 0..3 {
+        assert_eq!(prune(secs(t, -50), 1).await.unwrap().jobs, 1);
+    }
+    assert_eq!(prune(secs(t, -50), 1000).await.unwrap().jobs, 0);
+    for id in &ids[2..] {
+        assert_eq!(store.jobs_get(id).await.unwrap(), None);
+    }
+    let retried = store.jobs_get(&ids[0]).await.unwrap().expect("kept");
+    assert_eq!(retried.state, JobState::Pending);
+    // Its second run finishes later and ages out on its own.
+    let t2 = base(&store).await;
+    let again = claim(secs(t2, 1)).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert!(finish(&again, secs(t2, 2)).await.unwrap()[0].is_ok());
+    assert_eq!(prune(secs(t2, 1), 1000).await.unwrap().jobs, 0);
+    assert!(store.jobs_get(&ids[0]).await.unwrap().is_some());
+    assert_eq!(prune(secs(t2, 3), 1000).await.unwrap().jobs, 1);
+    assert_eq!(store.jobs_get(&ids[0]).await.unwrap(), None);
+    let stats = store.queues_stats().await.unwrap();
+    let r = stats.iter().find(|s| s.queue == "r");
+    assert!(
+        r.is_none_or(|s| s.succeeded + s.available + s.scheduled + s.running == 0),
+        "{r:?}"
+    );
 }
 
 pub async fn instances_register_expire_and_leave(store: Arc<dyn Store>) {

@@ -63,6 +63,7 @@ macro_rules! conformance_suite {
             maintenance::counts_per_queue_and_state,
             maintenance::paused_queues_are_not_claimed,
             maintenance::retention_prunes_finished_jobs_and_ledger,
+            maintenance::retention_follows_retried_and_deleted_jobs,
             maintenance::instances_register_expire_and_leave,
             maintenance::tokens_are_found_by_hash_listed_and_deleted
         );

@@ -13,7 +13,6 @@ if j.state == 'pending' then
 end
 count(j.queue, j.state, -1)
 remove_job(A.id)
-redis.call('ZREM', key('fin', j.queue), A.id)
 if present(j.schedule_id) then
   redis.call('ZREM', key('sj', j.schedule_id), A.id)
   redis.call('SREM', key('sa', j.schedule_id), A.id)

@@ -10,7 +10,6 @@ end
 archive_finished_attempt(j)
 count(j.queue, j.state, -1)
 count(j.queue, 'pending', 1)
-redis.call('ZREM', key('fin', j.queue), A.id)
 local max_attempts = math.max(tonumber(j.max_attempts), tonumber(j.attempt) + 1)
 clear_attempt(j)
 j.state, j.run_at, j.max_attempts = 'pending', now, max_attempts

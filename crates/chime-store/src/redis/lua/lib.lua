@@ -1,19 +1,26 @@
--- Shared by every chime script; lib_jobs.lua and then each script's file
--- are appended to this one.
--- KEYS[1]: the key prefix, which carries chime's hash tag (e.g. "{chime}:").
---   Every key a script touches is built from it, so all of a deployment's
---   keys live in one slot and the scripts run unchanged on Redis Cluster.
--- ARGV[1]: the call's parameters as one JSON object. The hot scripts
+-- The start of chime's function library (scripts.rs builds it): this
+-- file, then lib_jobs.lua, then each script's file as the body of a
+-- function of its own. Redis runs the library's top level once, when it
+-- loads it; a call runs only its function, which starts with `begin`.
+-- keys[1] of a call: the key prefix, which carries chime's hash tag (e.g.
+--   "{chime}:"). Every key a script touches is built from it, so all of a
+--   deployment's keys live in one slot and the scripts run unchanged on
+--   Redis Cluster.
+-- args[1]: the call's parameters as one JSON object (`A`). The hot scripts
 --   (enqueue, claim, completion, fire, the scheduler's reload) take their
---   per-item data as plain strings after it and reply with arrays (wire.rs
---   is the Rust side): cjson builds a table per object and per field,
---   which was their largest cost after the writes.
+--   per-item data as plain strings after it (`ARGV`) and reply with arrays
+--   (wire.rs is the Rust side): cjson builds a table per object and per
+--   field, which was their largest cost after the writes.
 -- Returns: one JSON document (cjson), or an array where a script's header
 --   says so.
+--
+-- Library-level locals outlive a call: whatever one call fills in (the
+-- deferred writes, the caches below) is emptied by `begin` before the
+-- next, so nothing of a failed call reaches another.
 
-local P = KEYS[1]
-local A = cjson.decode(ARGV[1])
-local NULL = cjson.null
+local P, A, ARGV
+-- cjson's null; set by `begin` (a library's top level has no cjson).
+local NULL
 
 -- Built by concatenation: a key is made for nearly every command, and a
 -- table per call (table.concat) cost about 5 % of a script's instructions.
@@ -24,8 +31,9 @@ local function key(a, b, c, d)
   return P .. a .. ':' .. b .. ':' .. c .. ':' .. d
 end
 
--- The running index: most job scripts write it, several times each.
-local RUNNING = key('running')
+-- The running index: most job scripts write it, several times each. Set
+-- by `begin` for the call's prefix.
+local RUNNING
 
 local function present(v)
   return v ~= nil and v ~= NULL
@@ -243,7 +251,7 @@ local function template_release(r)
   end
 end
 
--- Templates' text, read once per script, by reference.
+-- Templates' text, read once per call, by reference.
 local TEMPLATES = {}
 local function template(r)
   local t = TEMPLATES[r]
@@ -312,4 +320,18 @@ local function record(schedule_id, o, now)
     reason = o.reason, job_id = o.job_id, count = o.count,
     last_scheduled_for = o.last_scheduled_for, recorded_at = now_text(now),
   }), now)
+end
+
+---------------------------------------------------------------- calls
+
+-- Readies this file's state for a call with `keys` and `args`; lib_jobs.lua's
+-- `begin` calls it. True when the prefix is not the last call's (keys
+-- made from it must then be made again).
+local function lib_begin(keys, args)
+  A, ARGV, NULL = cjson.decode(args[1]), args, cjson.null
+  COUNTS, COUNT_KEYS, DEFERRED, DEFERRED_ORDER, TEMPLATES = {}, {}, {}, {}, {}
+  if keys[1] == P then return false end
+  P = keys[1]
+  RUNNING = key('running')
+  return true
 end

@@ -20,7 +20,8 @@
 -- "<token>/<id>". The token a completion must show is the lease's name
 -- up to '/'.
 
-local JR, JT, JL, JLI = key('jr'), key('jt'), key('jl'), key('jli')
+-- Their keys, set by `begin` for the call's prefix.
+local JR, JT, JL, JLI
 
 -- Claim order within a queue: priority (highest first), then run_at, as one
 -- score exact in a double: 2001 priorities x 2^42 ms (139 years from 2020).
@@ -59,7 +60,9 @@ end
 
 ---------------------------------------------------------------- state texts
 
-local find, sub = string.find, string.sub
+-- string.find and string.sub as locals, for the hot paths; set by `begin`
+-- (a library's top level has no string library).
+local find, sub
 
 local function T(v)
   if v == nil or v == NULL or v == false then return '-' end
@@ -188,7 +191,29 @@ local function lease_drop(name)
   redis.call('ZREM', RUNNING, name)
 end
 
+-- Finished jobs by queue, oldest first, for retention: a list per queue
+-- (`fl`) of "@<finished_at ms>" marks, each followed by the ids of the
+-- jobs finished then. A push is one more list entry, where a sorted set
+-- made a skiplist node and a dict entry per job. An id whose job was
+-- since deleted, retried or finished again no longer matches its mark's
+-- time; prune.lua drops such entries as it reaches them.
+-- By queue: the deferred RPUSH whose first argument is its mark.
+local FINISHED = {}
+
+local function finished_push(queue, id, now)
+  local op = FINISHED[queue]
+  if not op or op.at ~= now then
+    op = {cmd = 'RPUSH', key = key('fl', queue), args = {'@' .. now_text(now)}, n = 1, at = now}
+    FINISHED[queue] = op
+    DEFERRED_ORDER[#DEFERRED_ORDER + 1] = op
+  end
+  local n = op.n + 1
+  op.args[n] = id
+  op.n = n
+end
+
 before_flush = function()
+  FINISHED = {}
   for name, l in pairs(LEASES) do
     if l and l.done > 0 then
       if l.open - l.done <= 0 then
@@ -338,7 +363,7 @@ end
 -- What finishing a job changes beyond its state: the finished index, its
 -- unique key and its schedule's active set.
 local function finished_elsewhere(id, queue, now, namespace, unique_key, schedule_id)
-  defer('ZADD', key('fin', queue), now_text(now), id)
+  finished_push(queue, id, now)
   if unique_key then
     local u = key('u', namespace, unique_key)
     if redis.call('GET', u) == id then redis.call('DEL', u) end
@@ -386,4 +411,12 @@ local function cancel_job(j, now)
   local ended = j.state == 'running' and {outcome = 'cancelled', error = 'cancelled'} or nil
   finish_job(j, 'cancelled', now, nil, ended)
   return job_doc(j.id)
+end
+
+---------------------------------------------------------------- calls
+
+-- Every function of the library starts here (scripts.rs adds the call).
+local function begin(keys, args)
+  if lib_begin(keys, args) then JR, JT, JL, JLI = key('jr'), key('jt'), key('jl'), key('jli') end
+  LEASES, FINISHED, find, sub = {}, {}, string.find, string.sub
 end

@@ -3,21 +3,48 @@
 -- recorded before `occurrences_before`, at most `limit` each.
 -- ARGV: {jobs_before, queues_before: {queue: ms}, occurrences_before, limit}
 -- Returns: {jobs, occurrences}.
-local jobs = 0
+local FINISHED_STATES = {succeeded = true, dead = true, cancelled = true}
+-- Entries examined per call, stale ones included, so one call stays short.
+local budget = 4 * A.limit
+local jobs, looked = 0, 0
 local overrides = A.queues_before or {}
 for _, queue in ipairs(redis.call('SMEMBERS', key('queues'))) do
-  if jobs >= A.limit then break end
+  if jobs >= A.limit or looked >= budget then break end
   local before = overrides[queue] or A.jobs_before
-  local fin = key('fin', queue)
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', fin, '-inf', '(' .. int(before), 'LIMIT', 0, A.limit - jobs)) do
-    local j = job_doc(id)
-    if j then
-      count(j.queue, j.state, -1)
-      if present(j.schedule_id) then redis.call('ZREM', key('sj', j.schedule_id), id) end
+  local fl = key('fl', queue)
+  -- The finished list (lib_jobs.lua's finished_push) from its head: the
+  -- ids after a mark finished at its time; the first mark not before the
+  -- cutoff ends the queue's turn.
+  local mark, taken, at_mark = nil, 0, false
+  while not at_mark and jobs < A.limit and looked < budget do
+    local page = redis.call('LRANGE', fl, taken, taken + 99)
+    if #page == 0 then break end
+    for _, e in ipairs(page) do
+      if string.byte(e, 1) == 64 then -- '@'
+        if tonumber(string.sub(e, 2)) >= before then
+          at_mark = true
+          break
+        end
+        mark = tonumber(string.sub(e, 2))
+      else
+        local j = job_doc(e)
+        if j and FINISHED_STATES[j.state] and tonumber(j.finished_at) == mark then
+          count(j.queue, j.state, -1)
+          if present(j.schedule_id) then redis.call('ZREM', key('sj', j.schedule_id), e) end
+          remove_job(e)
+          jobs = jobs + 1
+        end
+      end
+      taken, looked = taken + 1, looked + 1
+      if jobs >= A.limit or looked >= budget then break end
     end
-    remove_job(id)
-    redis.call('ZREM', fin, id)
-    jobs = jobs + 1
+  end
+  if taken > 0 then
+    redis.call('LTRIM', fl, taken, -1)
+    -- Stopped inside a mark's ids: the rest keep their time.
+    if not at_mark and mark and redis.call('EXISTS', fl) == 1 then
+      redis.call('LPUSH', fl, '@' .. int(mark))
+    end
   end
 end
 local occurrences = 0
