@@ -99,9 +99,7 @@ if #picked > 0 then
     local st = states[k]
     local attempt, _, at = state_cut(st, 'pending,')
     if attempt and spec then
-      local rest = sub(st, at)
-      attempt = tostring(tonumber(attempt) + 1)
-      local running = 'running,' .. attempt .. head .. rest
+      local running = 'running,' .. next_attempt(attempt) .. head .. sub(st, at)
       written[w + 1], written[w + 2], w = id, running, w + 2
       ids[#ids + 1] = id
       from[k].claimed = from[k].claimed + 1

@@ -34,8 +34,9 @@ for k = 1, #ids do
     -- insert, the rest set by that claim).
     if queue and state ~= 'pending' then
       local st = states[k]
-      local attempt, lease, from = state_cut(st, 'running,')
-      if attempt and (lease == token or lease == token .. '/' .. id) then
+      local attempt, lease_at, from = state_cut(st, 'running,')
+      local lease = attempt and lease_named(st, lease_at, from, token, id)
+      if lease then
         -- run_at, priority and max_attempts stay.
         local c = find(st, ',', find(st, ',', find(st, ',', from, true) + 1, true) + 1, true)
         local l = lease_get(lease)

@@ -89,17 +89,44 @@ local function texts(s, at, n)
 end
 
 -- A state's first fields, cut by plain finds rather than string.match,
--- whose pattern engine tests each character apart (the gain was within
--- the noise of an instruction count: docs/decisions.md, fifteenth pass).
--- When `s` is in state `st` (given as 'pending,' or 'running,'): its
--- attempt, its lease and where its run_at starts.
+-- whose pattern engine tests each character apart, and compared in place:
+-- every string cut out is made (and interned) first, about 500
+-- instructions each. When `s` is in state `st` (given as 'pending,' or
+-- 'running,'): its attempt, where its lease starts and where its run_at
+-- starts (the lease ends two before it).
 local function state_cut(s, st)
+  if not s or find(s, st, 1, true) ~= 1 then return nil end
   local n = #st
-  if not s or sub(s, 1, n) ~= st then return nil end
   local c1 = find(s, ',', n + 1, true)
   local c2 = c1 and find(s, ',', c1 + 1, true)
   if not c2 then return nil end
-  return sub(s, n + 1, c1 - 1), sub(s, c1 + 1, c2 - 1), c2 + 1
+  return sub(s, n + 1, c1 - 1), c1 + 1, c2 + 1
+end
+
+-- The name of the lease `s` (cut by state_cut) names when it is `token`
+-- or the job's own lease under it (`token/id`), else nil.
+local function lease_named(s, from, at, token, id)
+  local len = at - 1 - from
+  if len == #token then
+    if find(s, token, from, true) == from then return token end
+    return nil
+  end
+  local own = token .. '/' .. id
+  if len == #own and sub(s, from, at - 2) == own then return own end
+  return nil
+end
+
+-- The attempt after `attempt` (a number's text): a Lua number becomes
+-- text through sprintf, about 2,000 instructions, so the texts are kept.
+-- The library's table outlives calls; a few hundred attempts at most.
+local NEXT_ATTEMPT = {}
+local function next_attempt(attempt)
+  local n = NEXT_ATTEMPT[attempt]
+  if not n then
+    n = tostring(tonumber(attempt) + 1)
+    if #attempt <= 3 then NEXT_ATTEMPT[attempt] = n end
+  end
+  return n
 end
 
 local STATE = '^(%a+),(%d+),([^,]*),(%d*),(-?%d*),(%d*),(%d*),(%d*),([^,]*),()'
