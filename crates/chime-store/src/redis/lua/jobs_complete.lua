@@ -17,6 +17,8 @@ local states = hmget(JT, ids)
 local written, w = {}, 0
 -- A job completed twice in one batch counts once.
 local done = {}
+-- The fast path's finishes by queue, then state: counted once each below.
+local finished = {}
 for k = 1, #ids do
   local i = 5 * k - 3
   local id, token, state, outcome, more = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
@@ -42,12 +44,21 @@ for k = 1, #ids do
         local l = lease_get(lease)
         if l and l.expires > now then
           l.done = l.done + 1
-          local e = T(err)
+          local e = err and T(err) or '-'
           written[w + 1], written[w + 2], w = id, state .. ',' .. attempt .. ',,' .. sub(st, from, c - 1) .. ','
-            .. l.started .. ',' .. now_s .. ',' .. outcome .. ',' .. e .. l.tw .. e .. T(output), w + 2
-          count(queue, 'running', -1)
-          count(queue, state, 1)
-          finished_elsewhere(id, queue, now, namespace, unique_key, schedule_id)
+            .. l.started .. ',' .. now_s .. ',' .. outcome .. ',' .. e .. l.tw .. e
+            .. (output and T(output) or '-'), w + 2
+          local t = finished[queue]
+          if not t then
+            t = {}
+            finished[queue] = t
+          end
+          t[state] = (t[state] or 0) + 1
+          if unique_key or schedule_id then
+            finished_elsewhere(id, queue, now, namespace, unique_key, schedule_id)
+          else
+            finished_push(queue, id, now)
+          end
           applied = true
         end
       end
@@ -67,6 +78,12 @@ for k = 1, #ids do
   end
   if applied then done[id] = true end
   out[k] = applied and 1 or 0
+end
+for queue, by_state in pairs(finished) do
+  for state, n in pairs(by_state) do
+    count(queue, 'running', -n)
+    count(queue, state, n)
+  end
 end
 if w > 0 then hset_pairs(JT, written, w) end
 if retried then redis.call('PUBLISH', key('changed'), 'jobs') end
