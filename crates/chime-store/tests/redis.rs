@@ -92,6 +92,49 @@ async fn raw_access() -> (
     (space, Arc::new(store), conn)
 }
 
+/// The scripts live in a function library named for their code: opening a
+/// store deletes another version's library, and a store whose library
+/// Redis lost (restarted without persistence, flushed) loads it again at
+/// its next call.
+#[tokio::test]
+async fn the_function_library_is_replaced_and_reloaded() {
+    let (space, store, mut conn) = raw_access().await;
+    let other = "chime_0000000000000000";
+    let _: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg("REPLACE")
+        .arg(format!(
+            "#!lua name={other}\nredis.register_function('{other}_x', function() return 1 end)"
+        ))
+        .query_async(&mut conn)
+        .await
+        .expect("load another version's library");
+    let store2: Arc<dyn chime_store::Store> =
+        Arc::new(RedisStore::open(&space.url).await.expect("reopen"));
+    let listed: redis::Value = redis::cmd("FUNCTION")
+        .arg("LIST")
+        .arg("LIBRARYNAME")
+        .arg(other)
+        .query_async(&mut conn)
+        .await
+        .expect("list");
+    assert_eq!(listed, redis::Value::Array(Vec::new()), "{other} was kept");
+
+    // Every chime library gone, as after a restart without persistence.
+    let _: () = redis::cmd("FUNCTION")
+        .arg("FLUSH")
+        .query_async(&mut conn)
+        .await
+        .expect("flush");
+    let t = conformance::base(&store).await;
+    let ids = store
+        .jobs_enqueue(vec![conformance::new_job("q", t)])
+        .await
+        .expect("enqueue after the library was lost");
+    let got = store2.jobs_get(&ids[0].id).await.expect("get");
+    assert_eq!(got.map(|j| j.job.queue), Some("q".to_string()));
+}
+
 /// A queue's finished index as earlier versions kept it (a sorted set by
 /// finish time) becomes its finished list when a store opens, in more than
 /// one page: oldest first, each id after a mark of its time, so retention

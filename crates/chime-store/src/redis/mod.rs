@@ -188,7 +188,7 @@ impl RedisStore {
         let listed: redis::Value = redis::cmd("FUNCTION")
             .arg("LIST")
             .arg("LIBRARYNAME")
-            .arg("chime_")
+            .arg("chime_*")
             .query_async(&mut conn)
             .await
             .map_err(StoreError::backend)?;
