@@ -141,8 +141,7 @@ async fn the_function_library_is_replaced_and_reloaded() {
 /// removes the same jobs it would have.
 #[tokio::test]
 async fn finished_indexes_move_to_lists_when_a_store_opens() {
-    use chime_core::model::AttemptOutcome;
-    use chime_store::{Completion, JobCompletion, JobsComplete, RetentionPrune};
+    use chime_store::{JobsComplete, RetentionPrune};
     let (space, store, mut conn) = raw_access().await;
     let t = conformance::base(&store).await;
     let key = |parts: &str| format!("{{{}}}:{parts}", space.prefix);
@@ -156,15 +155,7 @@ async fn finished_indexes_move_to_lists_when_a_store_opens() {
         .remove(0);
     let applied = store
         .jobs_complete(JobsComplete {
-            completions: vec![JobCompletion {
-                job_id: c.job.id.clone(),
-                lease_token: c.lease_token.clone(),
-                completion: Completion::Succeeded,
-                outcome: AttemptOutcome::Succeeded,
-                error: None,
-                output: None,
-                held: None,
-            }],
+            completions: vec![conformance::succeeded(&c, false)],
             now: Some(conformance::secs(t, -30)),
         })
         .await

@@ -427,8 +427,7 @@ pub async fn overlap_skip_and_replace(store: Arc<dyn Store>) {
 /// with the claimed job held (Redis takes its schedule id from it) and
 /// without.
 pub async fn a_finished_job_frees_its_schedule_for_the_next_fire(store: Arc<dyn Store>) {
-    use chime_core::model::AttemptOutcome;
-    use chime_store::{Completion, JobCompletion, JobsClaim, JobsComplete};
+    use chime_store::{JobsClaim, JobsComplete};
     let t = base(&store).await;
     let epoch = lease(&store, OWNER, 5, t).await;
     for held in [true, false] {
@@ -455,15 +454,7 @@ pub async fn a_finished_job_frees_its_schedule_for_the_next_fire(store: Arc<dyn 
             .expect("this schedule's job claimed");
         let results = store
             .jobs_complete(JobsComplete {
-                completions: vec![JobCompletion {
-                    job_id: c.job.id.clone(),
-                    lease_token: c.lease_token.clone(),
-                    completion: Completion::Succeeded,
-                    outcome: AttemptOutcome::Succeeded,
-                    error: None,
-                    output: None,
-                    held: held.then(|| Arc::new(c.job.clone())),
-                }],
+                completions: vec![succeeded(c, held)],
                 now: Some(secs(t, 2)),
             })
             .await

@@ -261,18 +261,7 @@ pub async fn retention_follows_retried_and_deleted_jobs(store: Arc<dyn Store>) {
     };
     let finish = |claimed: &[chime_store::ClaimedJob], at: Timestamp| {
         store.jobs_complete(JobsComplete {
-            completions: claimed
-                .iter()
-                .map(|c| JobCompletion {
-                    job_id: c.job.id.clone(),
-                    lease_token: c.lease_token.clone(),
-                    completion: Completion::Succeeded,
-                    outcome: AttemptOutcome::Succeeded,
-                    error: None,
-                    output: None,
-                    held: Some(std::sync::Arc::new(c.job.clone())),
-                })
-                .collect(),
+            completions: claimed.iter().map(|c| succeeded(c, true)).collect(),
             now: Some(at),
         })
     };

@@ -12,8 +12,8 @@ pub mod jobs;
 pub mod maintenance;
 pub mod schedules;
 
-use chime_core::model::{new_id, JobTemplate, ScheduleSpec};
-use chime_store::{BucketsAcquire, NewJob, Store};
+use chime_core::model::{new_id, AttemptOutcome, JobTemplate, ScheduleSpec};
+use chime_store::{BucketsAcquire, ClaimedJob, Completion, JobCompletion, NewJob, Store};
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
 
@@ -108,6 +108,20 @@ pub fn new_job(queue: &str, run_at: Timestamp) -> NewJob {
         schedule_id: None,
         scheduled_for: None,
         unique_key: None,
+    }
+}
+
+/// `c` succeeded, with no output; `held`: the worker still holds the
+/// claimed copy.
+pub fn succeeded(c: &ClaimedJob, held: bool) -> JobCompletion {
+    JobCompletion {
+        job_id: c.job.id.clone(),
+        lease_token: c.lease_token.clone(),
+        completion: Completion::Succeeded,
+        outcome: AttemptOutcome::Succeeded,
+        error: None,
+        output: None,
+        held: held.then(|| Arc::new(c.job.clone())),
     }
 }
 
