@@ -545,3 +545,58 @@ async fn every_attempt_of_a_scheduled_job_sees_its_fire_key() {
         );
     }
 }
+
+/// A lane claims due jobs beyond its free slots once its pace shows they
+/// start within the window (quick jobs have ended), and not before: held
+/// behind a slow lane's jobs, they could outwait their leases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_jobs_are_claimed_beyond_the_slots_only_at_a_measured_pace() {
+    for paced in [false, true] {
+        let mut h = harness(1, false).await;
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let open = gate.clone();
+        h.engine().handle("quick", |_job, _ctx| async { Ok(None) });
+        h.engine().handle("block", move |_job, _ctx| {
+            let open = open.clone();
+            async move {
+                open.notified().await;
+                Ok(None)
+            }
+        });
+        let service = h.engine().service();
+        h.start();
+        let enqueue = |kind: &str, priority: i32| {
+            let spec: JobSpec =
+                serde_json::from_value(serde_json::json!({"kind": kind, "priority": priority}))
+                    .unwrap();
+            let service = service.clone();
+            async move { service.job_enqueue(spec).await.unwrap().0.id }
+        };
+        if paced {
+            for _ in 0..3 {
+                let id = enqueue("quick", 0).await;
+                h.wait_state(&id, JobState::Succeeded).await;
+            }
+        }
+        let block = enqueue("block", 10).await;
+        let mut quick = Vec::new();
+        for _ in 0..5 {
+            quick.push(enqueue("quick", 0).await);
+        }
+        h.wait_state(&block, JobState::Running).await;
+        // Several claim rounds (the lane polls every 50 ms).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut claimed = 0;
+        for id in &quick {
+            if h.job(id).await.state == JobState::Running {
+                claimed += 1;
+            }
+        }
+        assert_eq!(claimed, if paced { 5 } else { 0 }, "paced: {paced}");
+        gate.notify_one();
+        for id in &quick {
+            h.wait_state(id, JobState::Succeeded).await;
+        }
+        h.cancel.cancel();
+    }
+}

@@ -241,18 +241,29 @@ async fn claim_loop(shared: &Shared, lane: &Lane, turns: &Turns, cancel: &Cancel
         changed.as_mut().enable();
         let now = shared.clock.now();
         let (spare, room) = turns.openings(hold_max, window);
+        // Due jobs go into the free slots and, once the lane's measured
+        // pace starts more than that within the window, into the room held
+        // jobs have: a lane of short jobs then has its next ones at hand
+        // while a claim is on its way, instead of idle slots. Before a job
+        // has ended the pace is a guess, and a held job of a slow lane
+        // could outwait its lease.
+        let due = if turns.paced() {
+            spare.max(room)
+        } else {
+            spare
+        };
         let mut claimed = 0;
         let mut failed = false;
         for early in [false, true] {
             let limit = if early {
                 turns.openings(hold_max, window).1
             } else {
-                spare
+                due
             }
             .min(batch);
             // A due claim that filled up found a backlog: more due jobs
             // come first, in the next round.
-            if limit == 0 || (early && claimed > 0 && claimed == spare.min(batch)) {
+            if limit == 0 || (early && claimed > 0 && claimed == due.min(batch)) {
                 continue;
             }
             let claim = shared
