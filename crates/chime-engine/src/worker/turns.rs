@@ -244,16 +244,16 @@ impl Turns {
         all
     }
 
-    /// Slots no held job counts on (for due jobs), and how many more jobs
-    /// not yet due the lane may hold: as many as its slots can start within
-    /// the prefetch window at the pace its jobs end, at least its free
-    /// slots and at most `hold_max`. Long jobs leave a burst to other
-    /// instances instead of holding it here.
     /// Whether a job has ended, so that the pace is measured.
     pub fn paced(&self) -> bool {
         self.pace.mean_us.load(Ordering::Relaxed) > 0
     }
 
+    /// Slots no held job counts on (for due jobs), and how many more jobs
+    /// not yet due the lane may hold: as many as its slots can start within
+    /// the prefetch window at the pace its jobs end, at least its free
+    /// slots and at most `hold_max`. Long jobs leave a burst to other
+    /// instances instead of holding it here.
     pub fn openings(&self, hold_max: usize, window: SignedDuration) -> (usize, usize) {
         let free = self
             .concurrency

@@ -123,8 +123,7 @@ impl RedisStore {
             list_slice: LIST_SLICE,
         };
         store.check_persistence().await;
-        store.load_library().await?;
-        store.delete_other_libraries().await?;
+        store.prepare_library().await?;
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -162,11 +161,9 @@ impl RedisStore {
         }
     }
 
-    /// Loads chime's function library unless Redis holds it already. Redis
-    /// keeps a library until it is deleted or flushed (and across restarts
-    /// when it persists); libraries of other chime versions are deleted, so
-    /// they do not pile up over upgrades: an instance of such a version
-    /// still running loads its own again at its next call.
+    /// Loads chime's function library: unless Redis holds it already
+    /// (another instance loaded it, or a restart kept it), in which case
+    /// Redis would reject it as existing.
     async fn load_library(&self) -> Result<()> {
         let mut conn = self.conn.clone();
         let loaded: redis::RedisResult<String> = redis::cmd("FUNCTION")
@@ -175,15 +172,17 @@ impl RedisStore {
             .query_async(&mut conn)
             .await;
         match loaded {
-            Ok(_) => {}
-            Err(e) if e.to_string().contains("already exists") => {}
-            Err(e) => return Err(StoreError::backend(e)),
+            Ok(_) => Ok(()),
+            Err(e) if e.to_string().contains("already exists") => Ok(()),
+            Err(e) => Err(StoreError::backend(e)),
         }
-        Ok(())
     }
 
-    /// Deletes the function libraries of other chime versions.
-    async fn delete_other_libraries(&self) -> Result<()> {
+    /// At open: loads this version's library if Redis does not list it,
+    /// and deletes other chime versions' libraries, so they do not pile up
+    /// over upgrades (an instance of such a version still running loads
+    /// its own again at its next call).
+    async fn prepare_library(&self) -> Result<()> {
         let mut conn = self.conn.clone();
         let listed: redis::Value = redis::cmd("FUNCTION")
             .arg("LIST")
@@ -192,20 +191,26 @@ impl RedisStore {
             .query_async(&mut conn)
             .await
             .map_err(StoreError::backend)?;
+        let mut ours = false;
         for name in library_names(&listed) {
-            if name.starts_with("chime_") && name != self.scripts.library_name {
-                let deleted: redis::RedisResult<()> = redis::cmd("FUNCTION")
-                    .arg("DELETE")
-                    .arg(&name)
-                    .query_async(&mut conn)
-                    .await;
-                // Another instance starting may have deleted it first.
-                if let Err(e) = deleted {
-                    tracing::debug!(library = %name, error = %e, "could not delete a function library");
-                }
+            if name == self.scripts.library_name {
+                ours = true;
+                continue;
+            }
+            let deleted: redis::RedisResult<()> = redis::cmd("FUNCTION")
+                .arg("DELETE")
+                .arg(&name)
+                .query_async(&mut conn)
+                .await;
+            // Another instance starting may have deleted it first.
+            if let Err(e) = deleted {
+                tracing::debug!(library = %name, error = %e, "could not delete a function library");
             }
         }
-        Ok(())
+        if ours {
+            return Ok(());
+        }
+        self.load_library().await
     }
 
     /// Runs one script with `args` as its JSON parameters and, for the hot

@@ -54,11 +54,7 @@ for k = 1, #ids do
             finished[queue] = t
           end
           t[state] = (t[state] or 0) + 1
-          if unique_key or schedule_id then
-            finished_elsewhere(id, queue, now, namespace, unique_key, schedule_id)
-          else
-            finished_push(queue, id, now)
-          end
+          finished_elsewhere(id, queue, now, namespace, unique_key, schedule_id)
           applied = true
         end
       end

@@ -21,11 +21,12 @@ for _, queue in ipairs(redis.call('SMEMBERS', key('queues'))) do
     if #page == 0 then break end
     for _, e in ipairs(page) do
       if string.byte(e, 1) == 64 then -- '@'
-        if tonumber(string.sub(e, 2)) >= before then
+        local at = tonumber(string.sub(e, 2))
+        if at >= before then
           at_mark = true
           break
         end
-        mark = tonumber(string.sub(e, 2))
+        mark = at
       else
         local j = job_doc(e)
         if j and FINISHED_STATES[j.state] and tonumber(j.finished_at) == mark then
